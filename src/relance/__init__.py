@@ -1,0 +1,1 @@
+"""Relance: a self-hosted engine for outbound-call sequences."""

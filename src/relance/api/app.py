@@ -1,0 +1,85 @@
+"""The application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from relance.api import middleware
+from relance.api.admin.routes import router as admin_router
+from relance.api.errors import install_error_handlers
+from relance.api.v1 import contacts, directory, sequences
+from relance.db.engine import Database
+from relance.ratelimit import RateLimiter
+from relance.settings import Settings
+
+DESCRIPTION = """Self-hosted engine for outbound-call sequences.
+
+`/v1` is wire-compatible with the Skipcall Public API's sequence operations: authenticate
+with `Authorization: Bearer sk_live_...`. Rate limits per organization and per minute, by
+plan, are reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
+Errors: `{"error": {"code", "message", "status"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    database = database or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = FastAPI(
+        title="Relance",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # Operations without a vendor operationId are named after their function.
+        generate_unique_id_function=lambda route: route.name,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.rate_limiter = RateLimiter(
+        per_minute=settings.plan_rate_limits, redis_url=settings.redis_url
+    )
+    install_error_handlers(app)
+    for router in (sequences.router, contacts.router, directory.router, admin_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["Health"], include_in_schema=True)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _declare_bearer_security(app)
+    app.add_middleware(middleware.RateLimitHeaders)
+    app.add_middleware(middleware.BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _declare_bearer_security(app: FastAPI) -> None:
+    """Document the API key as a bearer scheme on every /v1 operation, as the vendor's spec does."""
+    original = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "ApiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "API Key",
+                "description": "Enter your API Key (sk_live_xxx or sk_test_xxx)",
+            },
+            "AdminToken": {"type": "http", "scheme": "bearer"},
+        }
+        for path, operations in schema["paths"].items():
+            name = "ApiKey" if path.startswith("/v1") else "AdminToken" if path.startswith("/admin") else None
+            if name:
+                for operation in operations.values():
+                    operation["security"] = [{name: []}]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,89 @@
+"""Request dependencies: the tenant's session, the operator's session, the rate limit.
+
+Both session dependencies are ``scope="function"``: their exit (the commit) runs before
+the response is sent, so a 2xx means the change is durable. FastAPI's default "request"
+scope would commit only after the response has gone out.
+"""
+
+import hmac
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.exceptions import HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.api.middleware import RATE_LIMIT_STATE
+from relance.db.engine import Database
+from relance.errors import NotFound, RateLimited, Unauthorized
+from relance.settings import Settings
+from relance.tenancy import service as tenancy
+from relance.tenancy.scope import bind_scope, mark_unscoped
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+async def tenant_session(
+    request: Request,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> AsyncIterator[AsyncSession]:
+    """Authenticate the API key, spend one request of its budget, yield a scoped session."""
+    database = _database(request)
+    async with database.session(write=request.method not in _READ_METHODS) as session:
+        mark_unscoped(session)  # only for the key lookup, replaced by the key's scope below
+        scope = await tenancy.authenticate(session, raw_key=bearer_token(authorization))
+        bind_scope(session, scope)
+        budget = await request.app.state.rate_limiter.consume(
+            organization_id=scope.organization_id, plan=scope.plan
+        )
+        request.state.__setattr__(RATE_LIMIT_STATE, budget)
+        if not budget.allowed:
+            raise RateLimited(
+                f"Rate limit of {budget.limit} requests per minute exceeded",
+                retry_after_seconds=budget.retry_after_seconds,
+            )
+        yield session
+
+
+async def admin_session(
+    request: Request,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> AsyncIterator[AsyncSession]:
+    """The operator's unscoped session; admin paths do not exist without RELANCE_ADMIN_TOKEN."""
+    expected = get_settings(request).admin_token
+    if not expected:
+        raise HTTPException(404, "Not Found")
+    given = bearer_token(authorization) or ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("Missing or invalid admin token")
+    async with _database(request).session(write=request.method not in _READ_METHODS) as session:
+        mark_unscoped(session)
+        yield session
+
+
+TenantSession = Annotated[AsyncSession, Depends(tenant_session, scope="function")]
+AdminSession = Annotated[AsyncSession, Depends(admin_session, scope="function")]
+
+
+def path_id(raw: str, what: str) -> uuid.UUID:
+    """A path id; one that is not a UUID names nothing, so it is a 404 like an unknown one."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound(f"{what} not found") from None

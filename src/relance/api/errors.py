@@ -1,0 +1,88 @@
+"""One handler renders every error in the documented body of the dialect being called.
+
+``/v1`` and ``/admin/v1``: ``{"error": {"code", "message", "status"}}``. Never FastAPI's
+422 body, never a traceback.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from relance.errors import RateLimited, RelanceError
+
+log = logging.getLogger("relance")
+
+_HTTP_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "status": status}},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def describe_validation_errors(errors: Sequence[Any]) -> str:
+    """``contacts[2].contactId: Input should be a valid UUID`` for the first error."""
+    if not errors:
+        return "Invalid request"
+    first = errors[0]
+    location = [part for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    name = ""
+    for part in location:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    if first.get("type") == "json_invalid":
+        return "body: not valid JSON"
+    message = first.get("msg", "invalid value")
+    if first.get("type") == "extra_forbidden":
+        message = "unknown field"
+    return f"{name or 'body'}: {message}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RelanceError)
+    async def _relance(request: Request, error: RelanceError) -> JSONResponse:
+        headers = None
+        if isinstance(error, RateLimited):
+            headers = {"Retry-After": str(error.retry_after_seconds)}
+        return error_response(error.status, error.code, error.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        return error_response(400, "VALIDATION_ERROR", describe_validation_errors(error.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, "ERROR")
+        message = error.detail if isinstance(error.detail, str) else code
+        return error_response(error.status_code, code, message, getattr(error, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
+        # Reached only when a concurrent request wrote the same unique value first.
+        log.info("integrity conflict on %s %s: %s", request.method, request.url.path, error.orig)
+        return error_response(409, "CONFLICT", "The request conflicts with a concurrent change")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred")

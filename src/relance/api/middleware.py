@@ -1,0 +1,75 @@
+"""Pure ASGI middleware: request body size limit and rate-limit headers."""
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from relance.api.errors import error_response
+
+RATE_LIMIT_STATE = "relance_rate_limit"
+
+
+class RateLimitHeaders:
+    """Adds X-RateLimit-* to every response of a request that consumed a budget.
+
+    Set here rather than in the endpoint so that error responses (404, 400, 429) carry
+    them too.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                budget = scope.get("state", {}).get(RATE_LIMIT_STATE)
+                if budget is not None:
+                    message["headers"] = [
+                        *message.get("headers", []),
+                        (b"x-ratelimit-limit", str(budget.limit).encode()),
+                        (b"x-ratelimit-remaining", str(budget.remaining).encode()),
+                        (b"x-ratelimit-reset", str(budget.reset_at).encode()),
+                    ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodySizeLimit:
+    """Refuses bodies larger than ``max_bytes`` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises HTTPException from body reading; the error handler
+                    # renders it like any other error.
+                    raise HTTPException(413, f"The request body exceeds {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_bytes} bytes"
+        )
+        await response(scope, receive, send)

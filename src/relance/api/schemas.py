@@ -1,0 +1,68 @@
+"""Wire types shared by every dialect: timestamps, camelCase models, pages."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds: ``2024-01-15T10:30:00.000Z``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(format_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "example": "2024-01-15T10:30:00.000Z"}),
+]
+
+
+class ResponseModel(BaseModel):
+    """A response body: camelCase on the wire, built from Python names."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
+
+class RequestModel(BaseModel):
+    """A request body: camelCase on the wire, unknown fields refused with a 400 naming them."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=False, validate_by_alias=True, extra="forbid"
+    )
+
+
+class PageQuery(BaseModel):
+    """``page`` >= 1 (default 1) and ``limit`` 1..100 (default 50); other parameters are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(default=1, ge=1, description="Page number (1-indexed)")
+    limit: int = Field(default=50, ge=1, le=100, description="Number of items per page")
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(ResponseModel, Generic[ItemT]):
+    data: list[ItemT]
+    total: int
+    page: int
+    limit: int
+    total_pages: int
+
+    @classmethod
+    def of(cls, items: list[ItemT], *, total: int, query: PageQuery) -> "Page[ItemT]":
+        return cls(
+            data=items,
+            total=total,
+            page=query.page,
+            limit=query.limit,
+            total_pages=-(-total // query.limit),
+        )

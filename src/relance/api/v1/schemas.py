@@ -1,0 +1,231 @@
+"""The /v1 wire format: the Skipcall DTOs, field for field, plus Relance's extensions."""
+
+import enum
+import uuid
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from relance.api.schemas import PageQuery, RequestModel, ResponseModel, Timestamp
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+RawPhoneNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class SequenceContactStatus(enum.StrEnum):
+    CONNECTED = "CONNECTED"
+    RESPONDER = "RESPONDER"
+    ERROR = "ERROR"
+    CANCELLED = "CANCELLED"
+    RUNNING = "RUNNING"
+    MISSING_NUMBER = "MISSING_NUMBER"
+
+
+# --- sequences -------------------------------------------------------------------------
+
+
+class CreateSequenceDto(RequestModel):
+    name: Name
+    assigned_to_ids: list[uuid.UUID] = Field(
+        max_length=100, description="OrganizationMembership IDs of users to assign this sequence to"
+    )
+    creator_id: uuid.UUID = Field(description="OrganizationMembership ID of the creator")
+    contact_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=1000, description="Contact IDs to add to the sequence"
+    )
+    workspace_id: uuid.UUID | None = Field(
+        default=None,
+        description="Relance extension: the workspace of the sequence. Defaults to the only "
+        "workspace the API key can reach.",
+    )
+
+
+class UpdateSequenceDto(RequestModel):
+    name: Name | None = None
+    assigned_to_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
+
+
+class AssignedUserDto(ResponseModel):
+    organization_membership_id: uuid.UUID
+    first_name: str | None
+    last_name: str | None
+    email: str
+
+
+class SequenceDto(ResponseModel):
+    id: uuid.UUID
+    name: str
+    organization_membership_id: uuid.UUID
+    workspace_id: uuid.UUID
+    created_at: Timestamp
+    updated_at: Timestamp
+    contact_count: int
+    assigned_to: list[AssignedUserDto]
+
+
+class ContactAssignmentDto(RequestModel):
+    contact_id: uuid.UUID
+    assigned_to_workspace_membership_id: uuid.UUID | None = None
+
+
+class ContactAssignmentBatchDto(RequestModel):
+    contacts: list[ContactAssignmentDto] = Field(min_length=1, max_length=100)
+
+
+class ContactsBatchDto(RequestModel):
+    contact_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+
+
+class AddedDto(ResponseModel):
+    added: int
+
+
+class RemovedDto(ResponseModel):
+    removed: int
+
+
+class ListSequenceContactsQuery(PageQuery):
+    tag: str | None = Field(default=None, description="Filter contacts by tag label")
+    status: SequenceContactStatus | None = Field(
+        default=None, description="Filter contacts by call status"
+    )
+
+
+class PhoneNumberDto(ResponseModel):
+    id: uuid.UUID
+    number: str
+
+
+class SequenceContactContactDto(ResponseModel):
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    company: str | None
+    phone_numbers: list[PhoneNumberDto]
+
+
+class SequenceContactTagDto(ResponseModel):
+    id: uuid.UUID
+    label: str
+    is_success_tag: bool
+
+
+class SequenceContactCallDto(ResponseModel):
+    id: uuid.UUID
+    status: str
+    started_at: Timestamp | None
+    ended_at: Timestamp | None
+    duration_seconds: int | None
+    created_at: Timestamp
+
+
+class SequenceContactDto(ResponseModel):
+    id: uuid.UUID
+    status: SequenceContactStatus | None
+    contact: SequenceContactContactDto
+    tags: list[SequenceContactTagDto]
+    calls: list[SequenceContactCallDto]
+    created_at: Timestamp
+    assigned_to_workspace_membership_id: uuid.UUID
+
+
+class PaginatedSequenceContactsDto(ResponseModel):
+    data: list[SequenceContactDto]
+    total: int
+    page: int
+    limit: int
+    total_pages: int
+
+
+# --- contacts --------------------------------------------------------------------------
+
+
+class CreateContactDto(RequestModel):
+    first_name: OptionalText = ""
+    last_name: OptionalText = ""
+    email: Email | None = None
+    company: OptionalText | None = None
+    phone_numbers: list[RawPhoneNumber] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Numbers in any usual spelling; without a country code they are read in "
+        "RELANCE_DEFAULT_REGION. Returned in E.164.",
+    )
+    workspace_id: uuid.UUID | None = None
+
+
+class BulkCreateContactsDto(RequestModel):
+    contacts: list[CreateContactDto] = Field(min_length=1, max_length=1000)
+
+
+class UpdateContactDto(RequestModel):
+    first_name: OptionalText | None = None
+    last_name: OptionalText | None = None
+    email: Email | None = None
+    company: OptionalText | None = None
+    phone_numbers: list[RawPhoneNumber] | None = Field(default=None, max_length=20)
+    workspace_id: uuid.UUID | None = None
+
+
+class ContactDto(ResponseModel):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    company: str | None
+    phone_numbers: list[PhoneNumberDto]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ContactListDto(ResponseModel):
+    data: list[ContactDto]
+
+
+class ListContactsQuery(PageQuery):
+    search: str | None = Field(
+        default=None, max_length=255, description="Matches name, email or company, ignoring case"
+    )
+
+
+# --- directory -------------------------------------------------------------------------
+
+
+class UserDto(ResponseModel):
+    organization_membership_id: uuid.UUID
+    first_name: str | None
+    last_name: str | None
+    email: str
+
+
+class WorkspaceDto(ResponseModel):
+    id: uuid.UUID
+    name: str
+    created_at: Timestamp
+
+
+class WorkspaceMemberDto(ResponseModel):
+    id: uuid.UUID = Field(description="The workspace membership id")
+    organization_membership_id: uuid.UUID
+    first_name: str | None
+    last_name: str | None
+    email: str
+
+
+class ErrorBody(ResponseModel):
+    code: str
+    message: str
+    status: int
+
+
+class ErrorDto(ResponseModel):
+    error: ErrorBody
+
+

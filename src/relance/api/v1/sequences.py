@@ -1,0 +1,156 @@
+"""/v1/sequences: the four Skipcall operations and the CRUD around them."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from relance.api.deps import TenantSession, path_id
+from relance.api.schemas import Page, PageQuery
+from relance.api.v1 import shaping
+from relance.api.v1.responses import errors
+from relance.api.v1.schemas import (
+    AddedDto,
+    ContactAssignmentBatchDto,
+    ContactsBatchDto,
+    CreateSequenceDto,
+    ListSequenceContactsQuery,
+    PaginatedSequenceContactsDto,
+    RemovedDto,
+    SequenceDto,
+    UpdateSequenceDto,
+)
+from relance.sequences import service
+from relance.sequences.enrolment import EnrolmentRequest
+
+router = APIRouter(prefix="/v1/sequences", tags=["Sequences"])
+
+ADD_DESCRIPTION = (
+    "Adds contacts to an existing sequence. Each item may optionally specify an "
+    "`assignedToWorkspaceMembershipId` (a workspace membership id obtained via "
+    "`GET /v1/workspaces/:id/members`). Items without `assignedToWorkspaceMembershipId` are "
+    "auto-assigned via round-robin among the sequence assignees (least loaded first). "
+    "Idempotent: duplicates, contacts already in the sequence, and contacts outside the "
+    "sequence scope are silently ignored. Soft-deleted sequence-contacts are resurrected "
+    "(their original assignee is preserved; an `assignedToWorkspaceMembershipId` in the body "
+    "is ignored for resurrected rows). Returns 404 if the sequence is outside the API key scope."
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="SequenceController_create",
+    summary="Create a sequence",
+    responses=errors(400),
+)
+async def create_sequence(body: CreateSequenceDto, session: TenantSession) -> SequenceDto:
+    """Creates a new sequence. Use the /users endpoint to get organizationMembershipIds for
+    assignedToIds and creatorId."""
+    view = await service.create(
+        session,
+        name=body.name,
+        creator_id=body.creator_id,
+        assigned_to_ids=body.assigned_to_ids,
+        contact_ids=body.contact_ids,
+        workspace_id=body.workspace_id,
+    )
+    return shaping.sequence(view)
+
+
+@router.get("", summary="List sequences", responses=errors(400))
+async def list_sequences(
+    query: Annotated[PageQuery, Query()], session: TenantSession
+) -> Page[SequenceDto]:
+    total, views = await service.page(session, offset=query.offset, limit=query.limit)
+    return Page[SequenceDto].of([shaping.sequence(v) for v in views], total=total, query=query)
+
+
+@router.get("/{id}", summary="Get a sequence", responses=errors(404))
+async def get_sequence(id: str, session: TenantSession) -> SequenceDto:
+    view = await service.get(session, sequence_id=path_id(id, "Sequence"))
+    return shaping.sequence(view)
+
+
+@router.patch("/{id}", summary="Update a sequence", responses=errors(400, 404))
+async def update_sequence(id: str, body: UpdateSequenceDto, session: TenantSession) -> SequenceDto:
+    view = await service.update(
+        session,
+        sequence_id=path_id(id, "Sequence"),
+        name=body.name,
+        assigned_to_ids=body.assigned_to_ids,
+    )
+    return shaping.sequence(view)
+
+
+@router.delete("/{id}", status_code=204, summary="Delete a sequence", responses=errors(404))
+async def delete_sequence(id: str, session: TenantSession) -> Response:
+    await service.delete(session, sequence_id=path_id(id, "Sequence"))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{id}/contacts",
+    status_code=201,
+    operation_id="SequenceController_addContacts",
+    summary="Add contacts to a sequence",
+    description=ADD_DESCRIPTION,
+    responses=errors(400, 404),
+)
+async def add_contacts(
+    id: str, body: ContactAssignmentBatchDto, session: TenantSession
+) -> AddedDto:
+    added = await service.add_contacts(
+        session,
+        sequence_id=path_id(id, "Sequence"),
+        requests=[
+            EnrolmentRequest(c.contact_id, c.assigned_to_workspace_membership_id)
+            for c in body.contacts
+        ],
+    )
+    return AddedDto(added=added)
+
+
+@router.get(
+    "/{id}/contacts",
+    operation_id="SequenceController_listContacts",
+    summary="List contacts of a sequence",
+    responses=errors(400, 404),
+)
+async def list_contacts(
+    id: str, query: Annotated[ListSequenceContactsQuery, Query()], session: TenantSession
+) -> PaginatedSequenceContactsDto:
+    """Returns a paginated list of contacts in a sequence, enriched with their tags and call
+    history within the sequence. Returns 404 if the parent sequence is in a workspace outside
+    the API key scope."""
+    result = await service.list_contacts(
+        session,
+        sequence_id=path_id(id, "Sequence"),
+        page=query.page,
+        limit=query.limit,
+        status=query.status,
+        tag=query.tag,
+    )
+    return PaginatedSequenceContactsDto(
+        data=[shaping.enrolled_contact(item) for item in result.items],
+        total=result.total,
+        page=query.page,
+        limit=query.limit,
+        total_pages=result.total_pages,
+    )
+
+
+@router.delete(
+    "/{id}/contacts",
+    operation_id="SequenceController_removeContacts",
+    summary="Remove contacts from a sequence",
+    responses=errors(400, 404),
+)
+async def remove_contacts(id: str, body: ContactsBatchDto, session: TenantSession) -> RemovedDto:
+    """Removes contacts from an existing sequence (soft-delete). Idempotent: contacts not in
+    the sequence are silently ignored. Returns 404 if the sequence is outside the API key scope."""
+    removed = await service.remove_contacts(
+        session, sequence_id=path_id(id, "Sequence"), contact_ids=body.contact_ids
+    )
+    return RemovedDto(removed=removed)
+
+

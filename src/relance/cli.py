@@ -1,0 +1,251 @@
+"""The ``relance`` command: serve, provision tenants, create a demo tenant."""
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.db.engine import Database
+from relance.db.migrate import upgrade_to_head
+from relance.errors import RelanceError
+from relance.settings import Settings
+from relance.tenancy import service as tenancy
+from relance.tenancy.plans import Plan, SubscriptionStatus, parse_plan
+
+app = typer.Typer(
+    help="Relance: self-hosted engine for outbound-call sequences.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+admin = typer.Typer(help="Provision organizations, workspaces, members and API keys.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        messages = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+        typer.echo(f"relance: invalid configuration: {messages}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _print(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def _run_unscoped(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Migrate, run ``action`` in one operator transaction, and turn domain errors into exit 1."""
+    settings = _settings()
+    upgrade_to_head(settings.database_url)
+
+    async def run() -> T:
+        database = Database(settings.database_url)
+        try:
+            async with database.unscoped_session() as session:
+                return await action(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except RelanceError as error:
+        typer.echo(f"relance: {error.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _plan(raw: str) -> Plan:
+    plan = parse_plan(raw.upper())
+    if plan is None:
+        raise typer.BadParameter("one of FREE, STARTER, INTERMEDIAIRE, EXPERT")
+    return plan
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """Apply the migrations, then serve the API."""
+    import uvicorn
+
+    settings = _settings()
+    upgrade_to_head(settings.database_url)
+    uvicorn.run(
+        "relance.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the migrations and exit."""
+    upgrade_to_head(_settings().database_url)
+
+
+@app.command()
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the tenant as JSON")] = False,
+) -> None:
+    """Create a demo tenant (EXPERT plan, a workspace, three reps, contacts, a sequence)."""
+    from relance.demo import create_demo_tenant
+
+    settings = _settings()
+    upgrade_to_head(settings.database_url)
+
+    async def run():  # noqa: ANN202
+        database = Database(settings.database_url)
+        try:
+            return await create_demo_tenant(database, default_region=settings.default_region)
+        finally:
+            await database.dispose()
+
+    tenant = asyncio.run(run())
+    if as_json:
+        payload = asdict(tenant)
+        _print(
+            {
+                "apiKey": payload["api_key"],
+                "organizationId": payload["organization_id"],
+                "workspaceId": payload["workspace_id"],
+                "members": [
+                    {
+                        "organizationMembershipId": m["organization_membership_id"],
+                        "workspaceMembershipId": m["workspace_membership_id"],
+                        "email": m["email"],
+                    }
+                    for m in payload["members"]
+                ],
+                "sequenceId": payload["sequence_id"],
+                "contactIds": payload["contact_ids"],
+            }
+        )
+        return
+    typer.echo(f"Demo tenant created. API key (shown once): {tenant.api_key}")
+    typer.echo(f"Sequence: {tenant.sequence_id}")
+
+
+@admin.command("create-org")
+def create_org(
+    name: Annotated[str, typer.Option()],
+    plan: Annotated[str, typer.Option(help="FREE, STARTER, INTERMEDIAIRE or EXPERT")] = "EXPERT",
+    status: Annotated[SubscriptionStatus, typer.Option()] = SubscriptionStatus.ACTIVE,
+) -> None:
+    """Create an organization."""
+    org = _run_unscoped(
+        lambda s: tenancy.create_organization(
+            s, name=name, plan=_plan(plan), subscription_status=status
+        )
+    )
+    _print({"id": org.id, "name": org.name, "plan": org.plan, "subscriptionStatus": org.subscription_status})
+
+
+@admin.command("update-org")
+def update_org(
+    organization_id: uuid.UUID,
+    plan: Annotated[str | None, typer.Option()] = None,
+    status: Annotated[SubscriptionStatus | None, typer.Option()] = None,
+) -> None:
+    """Change an organization's plan or subscription status."""
+    org = _run_unscoped(
+        lambda s: tenancy.update_organization(
+            s,
+            organization_id=organization_id,
+            plan=_plan(plan) if plan else None,
+            subscription_status=status,
+        )
+    )
+    _print({"id": org.id, "name": org.name, "plan": org.plan, "subscriptionStatus": org.subscription_status})
+
+
+@admin.command("create-workspace")
+def create_workspace(organization_id: uuid.UUID, name: Annotated[str, typer.Option()]) -> None:
+    """Create a workspace in an organization."""
+    ws = _run_unscoped(lambda s: tenancy.create_workspace(s, organization_id=organization_id, name=name))
+    _print({"id": ws.id, "name": ws.name, "organizationId": ws.organization_id})
+
+
+@admin.command("add-member")
+def add_member(
+    organization_id: uuid.UUID,
+    email: Annotated[str, typer.Option()],
+    first_name: Annotated[str | None, typer.Option()] = None,
+    last_name: Annotated[str | None, typer.Option()] = None,
+    workspace: Annotated[list[uuid.UUID] | None, typer.Option(help="Repeat for several")] = None,
+) -> None:
+    """Add a user to an organization (and to some of its workspaces)."""
+    new = _run_unscoped(
+        lambda s: tenancy.create_member(
+            s,
+            organization_id=organization_id,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            workspace_ids=workspace,
+        )
+    )
+    _print(
+        {
+            "organizationMembershipId": new.membership.id,
+            "email": new.membership.email,
+            "workspaceMemberships": [
+                {"id": w.id, "workspaceId": w.workspace_id} for w in new.workspace_memberships
+            ],
+        }
+    )
+
+
+@admin.command("add-workspace-member")
+def add_workspace_member(workspace_id: uuid.UUID, organization_membership_id: uuid.UUID) -> None:
+    """Make an organization member a member of a workspace."""
+    wm = _run_unscoped(
+        lambda s: tenancy.add_workspace_member(
+            s, workspace_id=workspace_id, organization_membership_id=organization_membership_id
+        )
+    )
+    _print({"id": wm.id, "workspaceId": wm.workspace_id, "organizationMembershipId": wm.organization_membership_id})
+
+
+@admin.command("create-api-key")
+def create_api_key(
+    organization_id: uuid.UUID,
+    name: Annotated[str, typer.Option()],
+    mode: Annotated[str, typer.Option(help="live or test")] = "live",
+    workspace: Annotated[list[uuid.UUID] | None, typer.Option(help="Limit to these workspaces")] = None,
+) -> None:
+    """Issue an API key; the clear key is printed once."""
+    new = _run_unscoped(
+        lambda s: tenancy.create_api_key(
+            s, organization_id=organization_id, name=name, mode=mode, workspace_ids=workspace or None
+        )
+    )
+    _print({"id": new.api_key.id, "name": new.api_key.name, "key": new.clear_key, "mode": new.api_key.mode, "workspaceIds": new.api_key.workspace_ids})
+
+
+@admin.command("revoke-api-key")
+def revoke_api_key(api_key_id: uuid.UUID) -> None:
+    """Revoke an API key."""
+    _run_unscoped(lambda s: tenancy.revoke_api_key(s, api_key_id=api_key_id))
+    typer.echo("revoked")
+
+
+def main() -> None:
+    app(prog_name="relance")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Queries on contacts and their phone numbers."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.db.models import Contact, PhoneNumber
+
+
+async def get(session: AsyncSession, contact_id: uuid.UUID) -> Contact | None:
+    return await session.scalar(select(Contact).where(Contact.id == contact_id))
+
+
+async def page(
+    session: AsyncSession, *, search: str | None, offset: int, limit: int
+) -> tuple[int, list[Contact]]:
+    query = select(Contact)
+    if search:
+        term = search.lower()
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(term, autoescape=True)
+                    for column in (
+                        Contact.first_name,
+                        Contact.last_name,
+                        Contact.email,
+                        Contact.company,
+                        Contact.first_name + " " + Contact.last_name,
+                    )
+                )
+            )
+        )
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Contact.created_at, Contact.id).offset(offset).limit(limit)
+    )
+    return total or 0, list(rows)
+
+
+async def phone_numbers_of(
+    session: AsyncSession, contact_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[PhoneNumber]]:
+    """Every number of these contacts, in one statement, in each contact's order."""
+    by_contact: dict[uuid.UUID, list[PhoneNumber]] = defaultdict(list)
+    if contact_ids:
+        rows = await session.scalars(
+            select(PhoneNumber)
+            .where(PhoneNumber.contact_id.in_(list(contact_ids)))
+            .order_by(PhoneNumber.contact_id, PhoneNumber.position)
+        )
+        for number in rows:
+            by_contact[number.contact_id].append(number)
+    return by_contact
+
+
+async def insert_contacts(session: AsyncSession, rows: list[dict]) -> None:
+    if rows:
+        await session.execute(Contact.__table__.insert(), rows)
+
+
+async def insert_phone_numbers(session: AsyncSession, rows: list[dict]) -> None:
+    if rows:
+        await session.execute(PhoneNumber.__table__.insert(), rows)
+
+
+async def delete_phone_numbers(session: AsyncSession, ids: Collection[uuid.UUID]) -> None:
+    if ids:
+        await session.execute(delete(PhoneNumber).where(PhoneNumber.id.in_(list(ids))))
+
+
+async def set_phone_positions(session: AsyncSession, positions: dict[uuid.UUID, int]) -> None:
+    """Renumber kept numbers in one statement."""
+    if positions:
+        await session.execute(
+            update(PhoneNumber)
+            .where(PhoneNumber.id.in_(list(positions)))
+            .values(position=case(positions, value=PhoneNumber.id))
+        )
+
+
+async def delete_contact(session: AsyncSession, contact_id: uuid.UUID) -> None:
+    await session.execute(delete(Contact).where(Contact.id == contact_id))

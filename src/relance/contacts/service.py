@@ -1,0 +1,182 @@
+"""Contacts of a workspace: create (one or in bulk), read, search, update, delete."""
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.contacts import repository
+from relance.contacts.phones import InvalidPhoneNumber, to_e164
+from relance.db.models import Contact, PhoneNumber
+from relance.db.types import new_id, utcnow
+from relance.errors import NotFound, ValidationFailed
+from relance.sequences import enrolment
+from relance.tenancy.scope import scope_of
+from relance.tenancy.workspaces import resolve_workspace
+
+UNSET: object = object()
+
+
+@dataclass
+class ContactInput:
+    first_name: str = ""
+    last_name: str = ""
+    email: str | None = None
+    company: str | None = None
+    phone_numbers: list[str] = field(default_factory=list)
+    workspace_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class ContactView:
+    contact: Contact
+    phone_numbers: list[PhoneNumber]
+
+
+async def create_many(
+    session: AsyncSession, *, items: list[ContactInput], default_region: str, field_prefix: str
+) -> list[ContactView]:
+    """Create contacts in one transaction, in the order given; the first bad item fails all.
+
+    ``field_prefix`` names an item in errors: ``contacts[3]`` for bulk, empty for a single create.
+    """
+    scope = scope_of(session)
+    now = utcnow()
+    contact_rows: list[dict] = []
+    number_rows: list[dict] = []
+    views: list[ContactView] = []
+    for index, item in enumerate(items):
+        where = field_prefix.format(index=index)
+        workspace_id = resolve_workspace(scope, item.workspace_id, field=f"{where}workspaceId")
+        numbers = _normalize_all(item.phone_numbers, default_region, field=f"{where}phoneNumbers")
+        contact = Contact(
+            id=new_id(),
+            workspace_id=workspace_id,
+            first_name=item.first_name,
+            last_name=item.last_name,
+            email=item.email,
+            company=item.company,
+            created_at=now,
+            updated_at=now,
+        )
+        phone_numbers = [
+            PhoneNumber(
+                id=new_id(),
+                contact_id=contact.id,
+                workspace_id=workspace_id,
+                number=number,
+                position=position,
+                created_at=now,
+            )
+            for position, number in enumerate(numbers)
+        ]
+        contact_rows.append(_row(contact))
+        number_rows.extend(_row(number) for number in phone_numbers)
+        views.append(ContactView(contact=contact, phone_numbers=phone_numbers))
+    await repository.insert_contacts(session, contact_rows)
+    await repository.insert_phone_numbers(session, number_rows)
+    return views
+
+
+async def get(session: AsyncSession, *, contact_id: uuid.UUID) -> ContactView:
+    """One contact with its numbers; 404 when unknown or out of scope."""
+    contact = await _contact(session, contact_id)
+    numbers = await repository.phone_numbers_of(session, [contact.id])
+    return ContactView(contact=contact, phone_numbers=numbers.get(contact.id, []))
+
+
+async def page(
+    session: AsyncSession, *, search: str | None, offset: int, limit: int
+) -> tuple[int, list[ContactView]]:
+    """A page of contacts, optionally matching ``search`` in name, email or company."""
+    total, contacts = await repository.page(session, search=search, offset=offset, limit=limit)
+    numbers = await repository.phone_numbers_of(session, [c.id for c in contacts])
+    return total, [ContactView(contact=c, phone_numbers=numbers.get(c.id, [])) for c in contacts]
+
+
+async def update(
+    session: AsyncSession,
+    *,
+    contact_id: uuid.UUID,
+    changes: dict[str, object],
+    phone_numbers: list[str] | None,
+    default_region: str,
+) -> ContactView:
+    """Apply the fields sent; a number that stays keeps its id."""
+    contact = await _contact(session, contact_id)
+    if "workspace_id" in changes:
+        workspace_id = resolve_workspace(
+            scope_of(session), changes.pop("workspace_id"), field="workspaceId"
+        )
+        if workspace_id != contact.workspace_id:
+            raise ValidationFailed("workspaceId: a contact cannot move to another workspace")
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    contact.updated_at = utcnow()
+    current = (await repository.phone_numbers_of(session, [contact.id])).get(contact.id, [])
+    if phone_numbers is not None:
+        wanted = _normalize_all(phone_numbers, default_region, field="phoneNumbers")
+        current = await _replace_numbers(session, contact, current, wanted)
+    await session.flush()
+    return ContactView(contact=contact, phone_numbers=current)
+
+
+async def delete(session: AsyncSession, *, contact_id: uuid.UUID) -> None:
+    """Delete a contact, its numbers and its place in every sequence."""
+    contact = await _contact(session, contact_id)
+    await enrolment.withdraw_contact_everywhere(session, contact_id=contact.id)
+    await repository.delete_contact(session, contact.id)
+
+
+async def _replace_numbers(
+    session: AsyncSession, contact: Contact, current: list[PhoneNumber], wanted: list[str]
+) -> list[PhoneNumber]:
+    by_number = {n.number: n for n in current}
+    kept: dict[uuid.UUID, int] = {}
+    created: list[PhoneNumber] = []
+    result: list[PhoneNumber] = []
+    now = utcnow()
+    for position, number in enumerate(wanted):
+        existing = by_number.pop(number, None)
+        if existing is None:
+            existing = PhoneNumber(
+                id=new_id(),
+                contact_id=contact.id,
+                workspace_id=contact.workspace_id,
+                number=number,
+                position=position,
+                created_at=now,
+            )
+            created.append(existing)
+        else:
+            kept[existing.id] = position
+            existing.position = position
+        result.append(existing)
+    await repository.delete_phone_numbers(session, [n.id for n in by_number.values()])
+    await repository.set_phone_positions(session, kept)
+    await repository.insert_phone_numbers(session, [_row(n) for n in created])
+    return result
+
+
+async def _contact(session: AsyncSession, contact_id: uuid.UUID) -> Contact:
+    contact = await repository.get(session, contact_id)
+    if contact is None:
+        raise NotFound("Contact not found")
+    return contact
+
+
+def _normalize_all(raw_numbers: list[str], default_region: str, *, field: str) -> list[str]:
+    """E.164 forms in the order sent, duplicates dropped; the first invalid one is a 400."""
+    normalized: list[str] = []
+    for index, raw in enumerate(raw_numbers):
+        try:
+            number = to_e164(raw, default_region=default_region)
+        except InvalidPhoneNumber as error:
+            raise ValidationFailed(f"{field}[{index}]: {error}") from None
+        if number not in normalized:
+            normalized.append(number)
+    return normalized
+
+
+def _row(instance: Contact | PhoneNumber) -> dict:
+    return {column.key: getattr(instance, column.key) for column in instance.__table__.columns}

@@ -1,0 +1,41 @@
+"""Everything that differs between SQLite and PostgreSQL lives here."""
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase
+
+
+def configure_engine(engine: AsyncEngine) -> None:
+    """Per-dialect connection set-up: SQLite's pragmas and write-transaction locking."""
+    if engine.dialect.name != "sqlite":
+        return
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A write transaction takes the write lock up front: a deferred one that reads
+        # first and writes later fails with SQLITE_BUSY when another writer got in
+        # between, and WAL readers are never blocked by it anyway.
+        write = conn.get_execution_options().get("relance_write", True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def insert_ignoring_conflicts(
+    dialect_name: str, model: type[DeclarativeBase], *, conflict_columns: list[str]
+) -> Any:
+    """``INSERT ... ON CONFLICT (columns) DO NOTHING`` in the session's dialect."""
+    module = postgresql if dialect_name == "postgresql" else sqlite
+    return module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)

@@ -1,0 +1,231 @@
+"""Every table of Relance. Schema changes go through an Alembic migration.
+
+Tenant-owned rows carry ``workspace_id`` (or ``organization_id`` for organization-level
+rows) so that ``relance.tenancy.scope`` can filter every query in one place. Relationships
+are ``lazy="raise"``: what a request needs is loaded explicitly, so a hidden N+1 fails loudly.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from relance.db.types import UTCDateTime, new_id, utcnow
+from relance.tenancy.plans import Plan, SubscriptionStatus
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class OrganizationOwned:
+    """Rows readable by any key of their organization."""
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+
+
+class WorkspaceOwned:
+    """Rows readable only by keys whose scope includes their workspace."""
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
+
+
+def _id() -> Mapped[uuid.UUID]:
+    return mapped_column(Uuid, primary_key=True, default=new_id)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+def _enum(enum_class: type) -> Enum:
+    return Enum(enum_class, native_enum=False, length=32, validate_strings=True)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(255))
+    plan: Mapped[Plan] = mapped_column(_enum(Plan))
+    subscription_status: Mapped[SubscriptionStatus] = mapped_column(_enum(SubscriptionStatus))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Workspace(Base, OrganizationOwned):
+    __tablename__ = "workspaces"
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class OrganizationMembership(Base, OrganizationOwned):
+    """A user of an organization. Emails are stored lower-cased: one person, one membership."""
+
+    __tablename__ = "organization_memberships"
+    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    email: Mapped[str] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class WorkspaceMembership(Base, WorkspaceOwned):
+    __tablename__ = "workspace_memberships"
+    __table_args__ = (UniqueConstraint("workspace_id", "organization_membership_id"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    organization_membership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organization_memberships.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+
+class ApiKey(Base):
+    """An organization's API key. Only a SHA-256 digest of the key is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = _id()
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    mode: Mapped[str] = mapped_column(String(8))
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # None: every workspace of the organization, including later ones.
+    workspace_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = _created_at()
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Contact(Base, WorkspaceOwned):
+    __tablename__ = "contacts"
+    __table_args__ = (Index(None, "workspace_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    first_name: Mapped[str] = mapped_column(String(255), default="")
+    last_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    company: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+
+class PhoneNumber(Base, WorkspaceOwned):
+    __tablename__ = "phone_numbers"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "number"),
+        Index(None, "workspace_id", "number"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(32))
+    # Keeps the order the client sent; the API returns numbers in this order.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Sequence(Base, WorkspaceOwned):
+    __tablename__ = "sequences"
+    __table_args__ = (Index(None, "workspace_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(255))
+    creator_membership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organization_memberships.id")
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SequenceAssignee(Base, WorkspaceOwned):
+    """A rep of a sequence and the number of active contacts assigned to them in it.
+
+    ``active_load`` is maintained in the same transaction as every add, removal and
+    resurrection, so that round-robin assignment never counts a million rows. A rep taken
+    off the sequence keeps their row (``is_assignee`` false) because their contacts stay
+    theirs: the sum of the loads is the sequence's active contact count.
+    """
+
+    __tablename__ = "sequence_assignees"
+    __table_args__ = (UniqueConstraint("sequence_id", "workspace_membership_id"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    sequence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"))
+    workspace_membership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspace_memberships.id", ondelete="CASCADE")
+    )
+    # The order of assignedToIds; breaks round-robin ties in a stable way.
+    position: Mapped[int] = mapped_column(Integer)
+    is_assignee: Mapped[bool] = mapped_column(default=True)
+    active_load: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SequenceContact(Base, WorkspaceOwned):
+    """A contact enrolled in a sequence. One row per pair, soft-deleted and resurrected."""
+
+    __tablename__ = "sequence_contacts"
+    __table_args__ = (
+        UniqueConstraint("sequence_id", "contact_id"),
+        # Serves the list operation's ORDER BY directly. Partial, because with deleted_at
+        # as a key column PostgreSQL could only use it for ORDER BY deleted_at, created_at.
+        Index(
+            "ix_sequence_contacts_active_order",
+            "sequence_id",
+            "created_at",
+            "id",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_sequence_contacts_active_status",
+            "sequence_id",
+            "status",
+            "created_at",
+            "id",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(None, "contact_id"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    sequence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"))
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    assigned_to_workspace_membership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspace_memberships.id")
+    )
+    # Derived from the contact's calls and numbers; filled by the calls feature.
+    status: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = _created_at()
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,54 @@
+"""Errors the domain raises; the API renders each in its dialect's error body."""
+
+
+class RelanceError(Exception):
+    status = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(RelanceError):
+    status = 400
+    code = "VALIDATION_ERROR"
+
+
+class Unauthorized(RelanceError):
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class SubscriptionRequired(RelanceError):
+    status = 403
+    code = "SUBSCRIPTION_REQUIRED"
+
+
+class PlanNotEligible(RelanceError):
+    status = 403
+    code = "PLAN_NOT_ELIGIBLE"
+
+
+class NotFound(RelanceError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(RelanceError):
+    status = 409
+    code = "CONFLICT"
+
+
+class PayloadTooLarge(RelanceError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class RateLimited(RelanceError):
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

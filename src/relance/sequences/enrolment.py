@@ -1,0 +1,132 @@
+"""Enrolling contacts in a sequence and withdrawing them: the one implementation.
+
+Every path that changes which contacts are active in a sequence goes through here, so
+that the reps' maintained loads (``SequenceAssignee.active_load``) stay exact. Each
+function issues a fixed number of statements whatever the batch size.
+"""
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.db.models import Sequence
+from relance.db.types import new_id, utcnow
+from relance.errors import ValidationFailed
+from relance.sequences import repository
+from relance.sequences.assignment import Loads, Rep
+
+
+@dataclass(frozen=True)
+class EnrolmentRequest:
+    contact_id: uuid.UUID
+    assignee_id: uuid.UUID | None = None  # a workspace membership id; None: round-robin
+
+
+@dataclass(frozen=True)
+class EnrolmentResult:
+    added: set[uuid.UUID]  # new rows
+    resurrected: set[uuid.UUID]  # soft-deleted rows made active again
+    already_active: set[uuid.UUID]
+
+    @property
+    def count(self) -> int:
+        return len(self.added) + len(self.resurrected)
+
+
+async def enrol(
+    session: AsyncSession, *, sequence: Sequence, requests: list[EnrolmentRequest], field: str
+) -> EnrolmentResult:
+    """Enrol contacts; unknown, foreign, duplicate and already active ones are skipped.
+
+    A soft-deleted row comes back with its original rep. A new row goes to the explicit
+    assignee, which must be one of the sequence's assignees (else ValidationFailed naming
+    ``field[i]``), or to the least loaded assignee, counting the batch's earlier items.
+    """
+    loads = Loads(
+        [
+            Rep(r.workspace_membership_id, r.position, r.active_load, r.is_assignee)
+            for r in await repository.lock_reps(session, sequence.id)
+        ]
+    )
+    for index, request in enumerate(requests):
+        if request.assignee_id is not None and not loads.is_eligible(request.assignee_id):
+            raise ValidationFailed(
+                f"{field}[{index}].assignedToWorkspaceMembershipId: "
+                "not an assignee of this sequence"
+            )
+    wanted = list(dict.fromkeys(r.contact_id for r in requests))
+    found = await repository.candidates(session, sequence=sequence, contact_ids=wanted)
+
+    now = utcnow()
+    new_rows: list[dict] = []
+    to_resurrect: list[uuid.UUID] = []
+    already_active: set[uuid.UUID] = set()
+    seen: set[uuid.UUID] = set()
+    for request in requests:
+        candidate = found.get(request.contact_id)
+        if candidate is None or request.contact_id in seen:
+            continue
+        seen.add(request.contact_id)
+        if candidate.enrolment_id is None:
+            if request.assignee_id is not None:
+                assignee = request.assignee_id
+                loads.add(assignee)
+            elif loads.has_eligible:
+                assignee = loads.take_least_loaded()
+            else:
+                raise ValidationFailed(
+                    f"{field}: the sequence has no assignees to distribute contacts to"
+                )
+            new_rows.append(
+                {
+                    "id": new_id(),
+                    "sequence_id": sequence.id,
+                    "contact_id": request.contact_id,
+                    "workspace_id": sequence.workspace_id,
+                    "assigned_to_workspace_membership_id": assignee,
+                    "created_at": now,
+                }
+            )
+        elif candidate.deleted_at is not None:
+            to_resurrect.append(candidate.enrolment_id)
+            loads.add(candidate.assignee_id)
+        else:
+            already_active.add(request.contact_id)
+
+    resurrected = await repository.resurrect(session, enrolment_ids=to_resurrect, now=now)
+    inserted = await repository.insert_enrolments(session, new_rows)
+    # Count only what the database actually changed: a concurrent request may have won.
+    deltas = Counter(assignee for _, assignee in resurrected + inserted)
+    await repository.add_to_loads(session, sequence_id=sequence.id, deltas=deltas)
+    return EnrolmentResult(
+        added={contact for contact, _ in inserted},
+        resurrected={contact for contact, _ in resurrected},
+        already_active=already_active,
+    )
+
+
+async def withdraw(
+    session: AsyncSession, *, sequence: Sequence, contact_ids: list[uuid.UUID]
+) -> int:
+    """Soft-delete the active rows of these contacts; returns how many were removed."""
+    await repository.lock_reps(session, sequence.id)
+    removed = await repository.soft_delete(
+        session, sequence_id=sequence.id, contact_ids=set(contact_ids), now=utcnow()
+    )
+    deltas: Counter[uuid.UUID] = Counter()
+    for _, assignee in removed:
+        deltas[assignee] -= 1
+    await repository.add_to_loads(session, sequence_id=sequence.id, deltas=deltas)
+    return len(removed)
+
+
+async def withdraw_contact_everywhere(session: AsyncSession, *, contact_id: uuid.UUID) -> None:
+    """Remove a contact from every sequence it is active in (before the contact is deleted)."""
+    removed = await repository.soft_delete(session, contact_ids=[contact_id], now=utcnow())
+    for sequence_id, assignee in removed:
+        # One statement per sequence the contact was in, not per page or batch item.
+        await repository.add_to_loads(
+            session, sequence_id=sequence_id, deltas=Counter({assignee: -1})
+        )

@@ -1,0 +1,226 @@
+"""Sequences: create, read, update, delete, and the contacts enrolled in them."""
+
+import math
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.contacts import repository as contacts_repository
+from relance.db.models import Contact, OrganizationMembership, PhoneNumber, Sequence, SequenceContact
+from relance.db.types import utcnow
+from relance.errors import NotFound, ValidationFailed
+from relance.sequences import enrolment, repository
+from relance.sequences.enrolment import EnrolmentRequest
+from relance.tenancy import repository as tenancy_repository
+from relance.tenancy.scope import scope_of
+from relance.tenancy.workspaces import resolve_workspace
+
+
+@dataclass(frozen=True)
+class SequenceView:
+    sequence: Sequence
+    assignees: list[OrganizationMembership]
+    contact_count: int
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    name: str,
+    creator_id: uuid.UUID,
+    assigned_to_ids: list[uuid.UUID],
+    contact_ids: list[uuid.UUID],
+    workspace_id: uuid.UUID | None,
+) -> SequenceView:
+    """Create a sequence with its reps, and enrol ``contact_ids`` as the add operation does."""
+    workspace_id = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
+    assigned_to_ids = list(dict.fromkeys(assigned_to_ids))
+    members = await tenancy_repository.workspace_memberships_for(
+        session, workspace_id=workspace_id, organization_membership_ids=[creator_id, *assigned_to_ids]
+    )
+    if creator_id not in members:
+        raise ValidationFailed("creatorId: not a member of the sequence's workspace")
+    _check_members(assigned_to_ids, members)
+    now = utcnow()
+    sequence = Sequence(
+        workspace_id=workspace_id,
+        name=name,
+        creator_membership_id=creator_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(sequence)
+    await session.flush()
+    await repository.insert_reps(
+        session,
+        [
+            {
+                "id": uuid.uuid4(),
+                "sequence_id": sequence.id,
+                "workspace_id": workspace_id,
+                "workspace_membership_id": members[member_id].id,
+                "position": position,
+                "is_assignee": True,
+                "active_load": 0,
+            }
+            for position, member_id in enumerate(assigned_to_ids)
+        ],
+    )
+    if contact_ids:
+        await enrolment.enrol(
+            session,
+            sequence=sequence,
+            requests=[EnrolmentRequest(contact_id=c) for c in contact_ids],
+            field="contactIds",
+        )
+    return (await _views(session, [sequence]))[0]
+
+
+async def get(session: AsyncSession, *, sequence_id: uuid.UUID) -> SequenceView:
+    """One live sequence; 404 when unknown, deleted or out of scope."""
+    return (await _views(session, [await _live(session, sequence_id)]))[0]
+
+
+async def page(session: AsyncSession, *, offset: int, limit: int) -> tuple[int, list[SequenceView]]:
+    """A page of the live sequences the key can see."""
+    total, sequences = await repository.page(session, offset=offset, limit=limit)
+    return total, await _views(session, sequences)
+
+
+async def update(
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    name: str | None,
+    assigned_to_ids: list[uuid.UUID] | None,
+) -> SequenceView:
+    """Rename, or replace the assignees (their contacts stay theirs; new ones go to the new list)."""
+    sequence = await _live(session, sequence_id)
+    if name is not None:
+        sequence.name = name
+    if assigned_to_ids is not None:
+        assigned_to_ids = list(dict.fromkeys(assigned_to_ids))
+        members = await tenancy_repository.workspace_memberships_for(
+            session, workspace_id=sequence.workspace_id, organization_membership_ids=assigned_to_ids
+        )
+        _check_members(assigned_to_ids, members)
+        reps = await repository.lock_reps(session, sequence.id)
+        known = {r.workspace_membership_id for r in reps}
+        positions = {members[m].id: p for p, m in enumerate(assigned_to_ids)}
+        await repository.insert_reps(
+            session,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "sequence_id": sequence.id,
+                    "workspace_id": sequence.workspace_id,
+                    "workspace_membership_id": rep_id,
+                    "position": position,
+                    "is_assignee": True,
+                    "active_load": 0,
+                }
+                for rep_id, position in positions.items()
+                if rep_id not in known
+            ],
+        )
+        await repository.set_reps(session, sequence_id=sequence.id, positions=positions)
+    sequence.updated_at = utcnow()
+    await session.flush()
+    return (await _views(session, [sequence]))[0]
+
+
+async def delete(session: AsyncSession, *, sequence_id: uuid.UUID) -> None:
+    """Soft-delete a sequence: it answers 404 from then on."""
+    sequence = await _live(session, sequence_id)
+    sequence.deleted_at = sequence.updated_at = utcnow()
+    await session.flush()
+
+
+async def add_contacts(
+    session: AsyncSession, *, sequence_id: uuid.UUID, requests: list[EnrolmentRequest]
+) -> int:
+    """The add operation: how many contacts were added or resurrected."""
+    sequence = await _live(session, sequence_id)
+    result = await enrolment.enrol(session, sequence=sequence, requests=requests, field="contacts")
+    return result.count
+
+
+async def remove_contacts(
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_ids: list[uuid.UUID]
+) -> int:
+    """The remove operation: how many active rows were soft-deleted."""
+    sequence = await _live(session, sequence_id)
+    return await enrolment.withdraw(session, sequence=sequence, contact_ids=contact_ids)
+
+
+@dataclass(frozen=True)
+class EnrolledContact:
+    enrolment: SequenceContact
+    contact: Contact
+    phone_numbers: list[PhoneNumber]
+
+
+@dataclass(frozen=True)
+class EnrolledPage:
+    total: int
+    total_pages: int
+    items: list[EnrolledContact]
+
+
+async def list_contacts(
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    page: int,
+    limit: int,
+    status: str | None = None,
+    tag: str | None = None,
+) -> EnrolledPage:
+    """The list operation: a page of active contacts, oldest enrolment first.
+
+    Tags do not exist yet, so a ``tag`` filter matches no contact.
+    """
+    sequence = await _live(session, sequence_id)
+    if tag is not None:
+        return EnrolledPage(total=0, total_pages=0, items=[])
+    if status is None:
+        total = await repository.active_count(session, sequence.id)
+    else:
+        total = await repository.count_with_status(session, sequence_id=sequence.id, status=status)
+    rows = await repository.contacts_page(
+        session, sequence_id=sequence.id, status=status, offset=(page - 1) * limit, limit=limit
+    )
+    numbers = await contacts_repository.phone_numbers_of(session, [c.id for _, c in rows])
+    return EnrolledPage(
+        total=total,
+        total_pages=math.ceil(total / limit),
+        items=[EnrolledContact(e, c, numbers.get(c.id, [])) for e, c in rows],
+    )
+
+
+async def _live(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence:
+    sequence = await repository.get_live(session, sequence_id)
+    if sequence is None:
+        raise NotFound("Sequence not found")
+    return sequence
+
+
+def _check_members(assigned_to_ids: list[uuid.UUID], members: dict) -> None:
+    for index, member_id in enumerate(assigned_to_ids):
+        if member_id not in members:
+            raise ValidationFailed(
+                f"assignedToIds[{index}]: not a member of the sequence's workspace"
+            )
+
+
+async def _views(session: AsyncSession, sequences: list[Sequence]) -> list[SequenceView]:
+    """Assignees and active counts of several sequences, in one statement."""
+    assignees: dict[uuid.UUID, list[OrganizationMembership]] = defaultdict(list)
+    counts: dict[uuid.UUID, int] = defaultdict(int)
+    for row in await repository.assignees_of(session, [s.id for s in sequences]):
+        counts[row.sequence_id] += row.active_load
+        if row.is_assignee:
+            assignees[row.sequence_id].append(row.member)
+    return [SequenceView(s, assignees[s.id], counts[s.id]) for s in sequences]

@@ -1,0 +1,27 @@
+"""Which workspace a new resource lands in."""
+
+import uuid
+
+from relance.errors import ValidationFailed
+from relance.tenancy.scope import TenantScope
+
+
+def resolve_workspace(
+    scope: TenantScope, workspace_id: uuid.UUID | None, *, field: str
+) -> uuid.UUID:
+    """The workspace named, or the only one the key can reach.
+
+    For a key limited to some workspaces, its only workspace; for a key of the whole
+    organization, the organization's only workspace. A workspace outside the key's scope
+    is answered exactly like an unknown one.
+    """
+    if workspace_id is not None:
+        if not scope.allows_workspace(workspace_id):
+            raise ValidationFailed(f"{field}: unknown workspace")
+        return workspace_id
+    if len(scope.workspace_ids) == 1:
+        return scope.workspace_ids[0]
+    raise ValidationFailed(
+        f"{field}: required, because this API key can reach "
+        f"{len(scope.workspace_ids)} workspaces"
+    )
