@@ -1,0 +1,76 @@
+"""Fixtures: every API test runs on SQLite and on PostgreSQL, each migrated once per session.
+
+Tests isolate themselves by tenancy rather than by rollback: each test provisions its own
+organization through the admin API, and every request commits for real, as in production.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from relance.api.app import create_app
+from relance.db.engine import Database
+from relance.db.migrate import upgrade_to_head
+from relance.settings import Settings
+from tests.factory import ADMIN_TOKEN, TenantFactory
+
+BACKENDS = ["sqlite", "postgresql"]
+# High enough that only the rate-limit tests, which build their own app, ever hit it.
+GENEROUS_LIMITS = '{"STARTER": 1000000, "INTERMEDIAIRE": 1000000, "EXPERT": 1000000}'
+
+
+def database_url(backend: str, tmp_dir: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_dir / 'relance-test.db'}"
+    url = os.environ.get("RELANCE_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("RELANCE_TEST_POSTGRES_URL is not set: run the suite with `make test`")
+        pytest.skip("RELANCE_TEST_POSTGRES_URL is not set (make test starts PostgreSQL)")
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+async def database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
+    url = database_url(backend, tmp_path_factory.mktemp(backend))
+    # Alembic's env runs its own event loop, so it migrates from a worker thread.
+    await asyncio.to_thread(upgrade_to_head, url)
+    db = Database(url)
+    yield db
+    await db.dispose()
+
+
+def make_settings(database: Database, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database.url,
+        "admin_token": ADMIN_TOKEN,
+        "rate_limits": GENEROUS_LIMITS,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def app(database: Database):  # noqa: ANN201
+    return create_app(make_settings(database), database=database)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as c:
+        yield c
+
+
+@pytest.fixture
+def tenants(client: httpx.AsyncClient) -> TenantFactory:
+    return TenantFactory(client)
