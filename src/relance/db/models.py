@@ -199,11 +199,14 @@ class SequenceContact(Base, WorkspaceOwned):
         UniqueConstraint("sequence_id", "contact_id"),
         # Serves the list operation's ORDER BY directly. Partial, because with deleted_at
         # as a key column PostgreSQL could only use it for ORDER BY deleted_at, created_at.
+        # workspace_id rides along so that the tenant filter keeps the page's OFFSET scan
+        # index-only.
         Index(
             "ix_sequence_contacts_active_order",
             "sequence_id",
             "created_at",
             "id",
+            "workspace_id",
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
@@ -213,6 +216,7 @@ class SequenceContact(Base, WorkspaceOwned):
             "status",
             "created_at",
             "id",
+            "workspace_id",
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),

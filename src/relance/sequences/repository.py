@@ -228,14 +228,24 @@ def _active_enrolments(sequence_id: uuid.UUID, status: str | None):  # noqa: ANN
 async def contacts_page(
     session: AsyncSession, *, sequence_id: uuid.UUID, status: str | None, offset: int, limit: int
 ) -> list[tuple[SequenceContact, Contact]]:
-    """A page of the sequence's active contacts, in the order of a partial index."""
-    rows = await session.execute(
-        select(SequenceContact, Contact)
-        .join(Contact, Contact.id == SequenceContact.contact_id)
+    """A page of the sequence's active contacts, oldest enrolment first.
+
+    The OFFSET runs over a partial index alone (an index-only scan); only the rows of the
+    page are then joined to their contacts.
+    """
+    page = (
+        select(SequenceContact.id)
         .where(*_active_enrolments(sequence_id, status))
         .order_by(SequenceContact.created_at, SequenceContact.id)
         .offset(offset)
         .limit(limit)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(SequenceContact, Contact)
+        .join(page, page.c.id == SequenceContact.id)
+        .join(Contact, Contact.id == SequenceContact.contact_id)
+        .order_by(SequenceContact.created_at, SequenceContact.id)
     )
     return [(row[0], row[1]) for row in rows]
 

@@ -156,8 +156,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('sequence_id', 'contact_id', name=op.f('uq_sequence_contacts_sequence_id_contact_id'))
     )
     with op.batch_alter_table('sequence_contacts', schema=None) as batch_op:
-        batch_op.create_index('ix_sequence_contacts_active_order', ['sequence_id', 'created_at', 'id'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
-        batch_op.create_index('ix_sequence_contacts_active_status', ['sequence_id', 'status', 'created_at', 'id'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_sequence_contacts_active_order', ['sequence_id', 'created_at', 'id', 'workspace_id'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_sequence_contacts_active_status', ['sequence_id', 'status', 'created_at', 'id', 'workspace_id'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_sequence_contacts_contact_id'), ['contact_id'], unique=False)
 
 

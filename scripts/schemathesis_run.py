@@ -1,0 +1,112 @@
+"""Runs schemathesis against the Skipcall spec, on a live Relance, once per database.
+
+For each database it creates a demo tenant (EXPERT), serves Relance on a free loopback
+port, points every ``{id}`` at the demo sequence so that generated requests reach real
+data, and checks that no response is a server error or breaks its documented schema.
+The spec is read through ``tests.spec.normalized`` (see that module for the one reading
+it applies to the vendor's nullable fields).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.spec import normalized  # noqa: E402
+
+BIN = Path(sys.executable).parent
+CHECKS = "not_a_server_error,response_schema_conformance"
+MAX_EXAMPLES = os.environ.get("RELANCE_SCHEMATHESIS_EXAMPLES", "60")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_against(name: str, database_url: str, workdir: Path) -> int:
+    env = {
+        **os.environ,
+        "RELANCE_DATABASE_URL": database_url,
+        "RELANCE_RATE_LIMITS": '{"EXPERT": 1000000}',
+    }
+    tenant = json.loads(
+        subprocess.run(
+            [BIN / "relance", "demo", "--json"], env=env, check=True, capture_output=True, text=True
+        ).stdout
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [BIN / "relance", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(workdir / f"{name}-server.log", "w"),  # noqa: SIM115
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        config = workdir / f"{name}.toml"
+        config.write_text(f'[parameters]\n"path.id" = "{tenant["sequenceId"]}"\n')
+        print(f"-- {name}", flush=True)
+        return subprocess.run(
+            [
+                BIN / "schemathesis",
+                "--config-file",
+                config,
+                "run",
+                workdir / "skipcall.json",
+                "--url",
+                base,
+                "-H",
+                f"Authorization: Bearer {tenant['apiKey']}",
+                "--checks",
+                CHECKS,
+                "--max-examples",
+                MAX_EXAMPLES,
+                "--seed",
+                "20261123",
+                "--no-color",
+                "--workers",
+                "2",
+            ],
+            check=False,
+        ).returncode
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.returncode not in (0, -15):
+            print((workdir / f"{name}-server.log").read_text()[-4000:])
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        (workdir / "skipcall.json").write_text(json.dumps(normalized("skipcall-sequences.yaml")))
+        targets = {"sqlite": f"sqlite+aiosqlite:///{workdir / 'schemathesis.db'}"}
+        if os.environ.get("RELANCE_TEST_POSTGRES_URL"):
+            targets["postgresql"] = os.environ["RELANCE_TEST_POSTGRES_URL"]
+        failures = [name for name, url in targets.items() if run_against(name, url, workdir) != 0]
+    if failures:
+        print(f"schemathesis found problems on: {', '.join(failures)}")
+        return 1
+    print(f"schemathesis: no server error and no schema violation on {', '.join(targets)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
