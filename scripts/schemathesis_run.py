@@ -85,6 +85,7 @@ def run_against(name: str, database_url: str, workdir: Path) -> int:
                 "2",
             ],
             check=False,
+            cwd=workdir,  # schemathesis writes its cache in the working directory
         ).returncode
     finally:
         server.terminate()

@@ -20,12 +20,24 @@ from relance.tenancy.plans import Plan
 class Budget:
     limit: int
     remaining: int
-    reset_at: int  # Unix time, seconds
+    reset_time: float  # Unix time at which the window ends
     allowed: bool
 
     @property
+    def reset_at(self) -> int:
+        """The window's end in whole Unix seconds, as X-RateLimit-Reset shows it."""
+        return math.ceil(self.reset_time)
+
+    @property
     def retry_after_seconds(self) -> int:
-        return max(1, math.ceil(self.reset_at - time.time()))
+        return max(1, math.ceil(self.reset_time - time.time()))
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
 
 
 class RateLimiter:
@@ -43,7 +55,7 @@ class RateLimiter:
         return Budget(
             limit=item.amount,
             remaining=stats.remaining,
-            reset_at=math.ceil(stats.reset_time),
+            reset_time=stats.reset_time,
             allowed=allowed,
         )
 

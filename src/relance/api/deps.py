@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Request
 from fastapi.exceptions import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.api.middleware import RATE_LIMIT_STATE
+from relance.api.state import record_budget
 from relance.db.engine import Database
 from relance.errors import NotFound, RateLimited, Unauthorized
 from relance.settings import Settings
@@ -52,7 +52,7 @@ async def tenant_session(
         budget = await request.app.state.rate_limiter.consume(
             organization_id=scope.organization_id, plan=scope.plan
         )
-        request.state.__setattr__(RATE_LIMIT_STATE, budget)
+        record_budget(request.scope, budget)
         if not budget.allowed:
             raise RateLimited(
                 f"Rate limit of {budget.limit} requests per minute exceeded",

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
+from relance.api.state import spent_budget
 from relance.errors import RateLimited, RelanceError
 
 log = logging.getLogger("relance")
@@ -85,4 +86,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred")
+        # Rendered outside the middleware stack, so the rate-limit headers are added here.
+        budget = spent_budget(request.scope)
+        return error_response(
+            500,
+            "INTERNAL_ERROR",
+            "An unexpected error occurred",
+            None if budget is None else budget.headers(),
+        )

@@ -4,15 +4,14 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relance.api.errors import error_response
-
-RATE_LIMIT_STATE = "relance_rate_limit"
-
+from relance.api.state import spent_budget
 
 class RateLimitHeaders:
     """Adds X-RateLimit-* to every response of a request that consumed a budget.
 
     Set here rather than in the endpoint so that error responses (404, 400, 429) carry
-    them too.
+    them too. Starlette renders the catch-all 500 handler outside every middleware, so
+    that handler adds them itself (relance.api.errors).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -25,13 +24,11 @@ class RateLimitHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                budget = scope.get("state", {}).get(RATE_LIMIT_STATE)
+                budget = spent_budget(scope)
                 if budget is not None:
                     message["headers"] = [
                         *message.get("headers", []),
-                        (b"x-ratelimit-limit", str(budget.limit).encode()),
-                        (b"x-ratelimit-remaining", str(budget.remaining).encode()),
-                        (b"x-ratelimit-reset", str(budget.reset_at).encode()),
+                        *((k.lower().encode(), v.encode()) for k, v in budget.headers().items()),
                     ]
             await send(message)
 
