@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.api.schemas import format_timestamp
 from relance.db.engine import Database
 from relance.db.migrate import upgrade_to_head
 from relance.errors import RelanceError
@@ -239,8 +240,8 @@ def create_api_key(
 @admin.command("revoke-api-key")
 def revoke_api_key(api_key_id: uuid.UUID) -> None:
     """Revoke an API key."""
-    _run_unscoped(lambda s: tenancy.revoke_api_key(s, api_key_id=api_key_id))
-    typer.echo("revoked")
+    api_key = _run_unscoped(lambda s: tenancy.revoke_api_key(s, api_key_id=api_key_id))
+    _print({"id": api_key.id, "revokedAt": format_timestamp(api_key.revoked_at)})
 
 
 def main() -> None:

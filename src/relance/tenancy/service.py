@@ -182,7 +182,7 @@ async def create_api_key(
     return NewApiKey(api_key=api_key, clear_key=clear_key)
 
 
-async def revoke_api_key(session: AsyncSession, *, api_key_id: uuid.UUID) -> None:
+async def revoke_api_key(session: AsyncSession, *, api_key_id: uuid.UUID) -> ApiKey:
     """Revoke a key; it is refused from the next request on. Revoking twice is a no-op."""
     api_key = await repository.get_api_key(session, api_key_id)
     if api_key is None:
@@ -190,6 +190,7 @@ async def revoke_api_key(session: AsyncSession, *, api_key_id: uuid.UUID) -> Non
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         await session.flush()
+    return api_key
 
 
 async def _organization(session: AsyncSession, organization_id: uuid.UUID) -> Organization:
