@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from relance.db.engine import count_statements
+
 from tests.factory import Tenant
 
 CONTACT_KEYS = {
@@ -530,3 +532,19 @@ async def test_unauthenticated_requests_are_401(tenants) -> None:
         response = await tenant.client.get("/v1/contacts", headers=headers)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+async def test_deleting_a_contact_costs_the_same_whatever_its_sequences(tenants, database) -> None:
+    tenant = await tenants.create()
+    in_one, busy = await tenant.contacts(2)
+    await tenant.sequence(contact_ids=[in_one])
+    sequences = [await tenant.sequence(contact_ids=[busy]) for _ in range(5)]
+
+    async def statements(contact_id: str) -> int:
+        with count_statements(database.engine) as counter:
+            assert (await tenant.delete(f"/v1/contacts/{contact_id}")).status_code == 204
+        return counter.count
+
+    assert await statements(busy) == await statements(in_one)
+    for sequence_id in sequences:
+        assert (await tenant.get(f"/v1/sequences/{sequence_id}")).json()["contactCount"] == 0

@@ -125,8 +125,5 @@ async def withdraw(
 async def withdraw_contact_everywhere(session: AsyncSession, *, contact_id: uuid.UUID) -> None:
     """Remove a contact from every sequence it is active in (before the contact is deleted)."""
     removed = await repository.soft_delete(session, contact_ids=[contact_id], now=utcnow())
-    for sequence_id, assignee in removed:
-        # One statement per sequence the contact was in, not per page or batch item.
-        await repository.add_to_loads(
-            session, sequence_id=sequence_id, deltas=Counter({assignee: -1})
-        )
+    # A contact has one row per sequence, so each (sequence, rep) pair loses exactly one.
+    await repository.release_one_each(session, reps=removed)

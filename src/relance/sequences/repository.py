@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.dialect import insert_ignoring_conflicts
@@ -136,6 +136,22 @@ async def add_to_loads(
             + case(dict(deltas), value=SequenceAssignee.workspace_membership_id, else_=0)
         )
     )
+
+
+async def release_one_each(
+    session: AsyncSession, *, reps: Collection[tuple[uuid.UUID, uuid.UUID]]
+) -> None:
+    """Take one contact off each (sequence id, rep) pair's load, in one statement."""
+    if reps:
+        await session.execute(
+            update(SequenceAssignee)
+            .where(
+                tuple_(SequenceAssignee.sequence_id, SequenceAssignee.workspace_membership_id).in_(
+                    list(reps)
+                )
+            )
+            .values(active_load=SequenceAssignee.active_load - 1)
+        )
 
 
 @dataclass(frozen=True)
