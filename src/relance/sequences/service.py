@@ -56,15 +56,7 @@ async def create(
     await repository.insert_reps(
         session,
         [
-            {
-                "id": uuid.uuid4(),
-                "sequence_id": sequence.id,
-                "workspace_id": workspace_id,
-                "workspace_membership_id": members[member_id].id,
-                "position": position,
-                "is_assignee": True,
-                "active_load": 0,
-            }
+            _new_rep(sequence, members[member_id].id, position)
             for position, member_id in enumerate(assigned_to_ids)
         ],
     )
@@ -112,15 +104,7 @@ async def update(
         await repository.insert_reps(
             session,
             [
-                {
-                    "id": uuid.uuid4(),
-                    "sequence_id": sequence.id,
-                    "workspace_id": sequence.workspace_id,
-                    "workspace_membership_id": rep_id,
-                    "position": position,
-                    "is_assignee": True,
-                    "active_load": 0,
-                }
+                _new_rep(sequence, rep_id, position)
                 for rep_id, position in positions.items()
                 if rep_id not in known
             ],
@@ -205,6 +189,18 @@ async def _live(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence:
     if sequence is None:
         raise NotFound("Sequence not found")
     return sequence
+
+
+def _new_rep(sequence: Sequence, workspace_membership_id: uuid.UUID, position: int) -> dict:
+    return {
+        "id": uuid.uuid4(),
+        "sequence_id": sequence.id,
+        "workspace_id": sequence.workspace_id,
+        "workspace_membership_id": workspace_membership_id,
+        "position": position,
+        "is_assignee": True,
+        "active_load": 0,
+    }
 
 
 def _check_members(assigned_to_ids: list[uuid.UUID], members: dict) -> None:
