@@ -40,6 +40,11 @@ class Conflict(RelanceError):
     code = "CONFLICT"
 
 
+class InvalidTransition(RelanceError):
+    status = 409
+    code = "INVALID_TRANSITION"
+
+
 class PayloadTooLarge(RelanceError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"

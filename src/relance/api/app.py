@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from relance.api import middleware
 from relance.api.admin.routes import router as admin_router
 from relance.api.errors import install_error_handlers
-from relance.api.v1 import contacts, directory, sequences
+from relance.api.v1 import calls, contacts, directory, sequences, tags
 from relance.db.engine import Database
 from relance.ratelimit import RateLimiter
 from relance.settings import Settings
@@ -45,7 +45,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         per_minute=settings.plan_rate_limits, redis_url=settings.redis_url
     )
     install_error_handlers(app)
-    for router in (sequences.router, contacts.router, directory.router, admin_router):
+    for router in (
+        sequences.router,
+        contacts.router,
+        tags.router,
+        calls.router,
+        directory.router,
+        admin_router,
+    ):
         app.include_router(router)
 
     @app.get("/healthz", tags=["Health"], include_in_schema=True)

@@ -5,12 +5,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.calls import statuses
 from relance.contacts import repository
 from relance.contacts.phones import InvalidPhoneNumber, to_e164
 from relance.db.models import Contact, PhoneNumber
 from relance.db.types import new_id, utcnow
 from relance.errors import NotFound, ValidationFailed
 from relance.sequences import enrolment
+from relance.sequences import repository as sequences_repository
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import resolve_workspace
 
@@ -117,6 +119,10 @@ async def update(
     if phone_numbers is not None:
         wanted = _normalize_all(phone_numbers, default_region, field="phoneNumbers")
         current = await _replace_numbers(session, contact, current, wanted)
+        # Having a number or not moves the contact's status in every sequence (MISSING_NUMBER).
+        await statuses.refresh(
+            session, enrolment_ids=await sequences_repository.enrolments_of_contact(session, contact.id)
+        )
     await session.flush()
     return ContactView(contact=contact, phone_numbers=current)
 

@@ -233,3 +233,62 @@ class SequenceContact(Base, WorkspaceOwned):
     status: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Tag(Base, WorkspaceOwned):
+    """A workspace's outcome label. ``label_key`` is the label case-folded (``str.casefold``),
+    the form uniqueness and the list's ``?tag=`` filter compare."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("workspace_id", "label_key"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    label: Mapped[str] = mapped_column(String(64))
+    # casefold() can lengthen a string (ß -> ss), hence the room.
+    label_key: Mapped[str] = mapped_column(String(256))
+    is_success_tag: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+
+class SequenceContactTag(Base, WorkspaceOwned):
+    """A tag on a contact in a sequence."""
+
+    __tablename__ = "sequence_contact_tags"
+    __table_args__ = (Index(None, "tag_id", "sequence_contact_id"),)
+
+    sequence_contact_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sequence_contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Call(Base, WorkspaceOwned):
+    """A call session placed to a contact in a sequence, by a member of its workspace."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        # The list operation's calls of a page, newest first; the status rule's last call.
+        Index(None, "sequence_id", "contact_id", "created_at", "id"),
+        Index(None, "workspace_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    sequence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"))
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    # A number removed from the contact keeps its calls; they forget which number it was.
+    phone_number_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("phone_numbers.id", ondelete="SET NULL")
+    )
+    workspace_membership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspace_memberships.id", ondelete="CASCADE")
+    )
+    status: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recording_url: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()

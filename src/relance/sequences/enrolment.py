@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.calls import statuses
 from relance.db.models import Sequence
 from relance.db.types import new_id, utcnow
 from relance.errors import ValidationFailed
@@ -98,11 +99,12 @@ async def enrol(
     resurrected = await repository.resurrect(session, enrolment_ids=to_resurrect, now=now)
     inserted = await repository.insert_enrolments(session, new_rows)
     # Count only what the database actually changed: a concurrent request may have won.
-    deltas = Counter(assignee for _, assignee in resurrected + inserted)
+    deltas = Counter(assignee for _, assignee, _ in resurrected + inserted)
     await repository.add_to_loads(session, sequence_id=sequence.id, deltas=deltas)
+    await statuses.refresh(session, enrolment_ids=[row for _, _, row in resurrected + inserted])
     return EnrolmentResult(
-        added={contact for contact, _ in inserted},
-        resurrected={contact for contact, _ in resurrected},
+        added={contact for contact, _, _ in inserted},
+        resurrected={contact for contact, _, _ in resurrected},
         already_active=already_active,
     )
 

@@ -16,6 +16,7 @@ from relance.db.models import (
     Sequence,
     SequenceAssignee,
     SequenceContact,
+    SequenceContactTag,
     WorkspaceMembership,
 )
 
@@ -185,30 +186,40 @@ async def candidates(
 
 async def resurrect(
     session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], now: datetime
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Undelete rows still deleted; returns (contact id, assignee) of those actually undeleted."""
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """Undelete rows still deleted; returns (contact, assignee, row id) of those undeleted."""
     if not enrolment_ids:
         return []
     rows = await session.execute(
         update(SequenceContact)
         .where(SequenceContact.id.in_(list(enrolment_ids)), SequenceContact.deleted_at.is_not(None))
         .values(deleted_at=None, created_at=now)
-        .returning(SequenceContact.contact_id, SequenceContact.assigned_to_workspace_membership_id)
+        .returning(
+            SequenceContact.contact_id,
+            SequenceContact.assigned_to_workspace_membership_id,
+            SequenceContact.id,
+        )
     )
-    return [(row[0], row[1]) for row in rows]
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def insert_enrolments(
     session: AsyncSession, rows: list[dict]
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Insert rows, skipping pairs a concurrent request enrolled first; returns those inserted."""
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """Insert rows, skipping pairs a concurrent request enrolled first.
+
+    Returns (contact, assignee, row id) of the rows inserted."""
     if not rows:
         return []
     statement = insert_ignoring_conflicts(
         session.bind.dialect.name, SequenceContact, conflict_columns=["sequence_id", "contact_id"]
-    ).returning(SequenceContact.contact_id, SequenceContact.assigned_to_workspace_membership_id)
+    ).returning(
+        SequenceContact.contact_id,
+        SequenceContact.assigned_to_workspace_membership_id,
+        SequenceContact.id,
+    )
     result = await session.execute(statement.values(rows))
-    return [(row[0], row[1]) for row in result]
+    return [(row[0], row[1], row[2]) for row in result]
 
 
 async def soft_delete(
@@ -234,15 +245,59 @@ async def soft_delete(
     return [(row[0], row[1]) for row in rows]
 
 
-def _active_enrolments(sequence_id: uuid.UUID, status: str | None):  # noqa: ANN202
+async def enrolment_of(
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
+) -> SequenceContact | None:
+    """The row of this contact in this sequence, active or not."""
+    return await session.scalar(
+        select(SequenceContact).where(
+            SequenceContact.sequence_id == sequence_id, SequenceContact.contact_id == contact_id
+        )
+    )
+
+
+async def active_enrolment(
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
+) -> SequenceContact | None:
+    row = await enrolment_of(session, sequence_id=sequence_id, contact_id=contact_id)
+    return row if row is not None and row.deleted_at is None else None
+
+
+async def enrolments_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
+    """Ids of every row of this contact, in any sequence."""
+    return list(
+        await session.scalars(
+            select(SequenceContact.id).where(SequenceContact.contact_id == contact_id)
+        )
+    )
+
+
+def _active_enrolments(
+    sequence_id: uuid.UUID, status: str | None, tag_id: uuid.UUID | None
+) -> list:
     conditions = [SequenceContact.sequence_id == sequence_id, SequenceContact.deleted_at.is_(None)]
     if status is not None:
         conditions.append(SequenceContact.status == status)
+    if tag_id is not None:
+        # Driven from the (tag_id, sequence_contact_id) index: the tag's rows, not the sequence's.
+        conditions.append(
+            SequenceContact.id.in_(
+                select(SequenceContactTag.sequence_contact_id).where(
+                    SequenceContactTag.tag_id == tag_id
+                )
+            )
+        )
     return conditions
 
 
 async def contacts_page(
-    session: AsyncSession, *, sequence_id: uuid.UUID, status: str | None, offset: int, limit: int
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    status: str | None,
+    tag_id: uuid.UUID | None,
+    offset: int,
+    limit: int,
 ) -> list[tuple[SequenceContact, Contact]]:
     """A page of the sequence's active contacts, oldest enrolment first.
 
@@ -251,7 +306,7 @@ async def contacts_page(
     """
     page = (
         select(SequenceContact.id)
-        .where(*_active_enrolments(sequence_id, status))
+        .where(*_active_enrolments(sequence_id, status, tag_id))
         .order_by(SequenceContact.created_at, SequenceContact.id)
         .offset(offset)
         .limit(limit)
@@ -266,12 +321,14 @@ async def contacts_page(
     return [(row[0], row[1]) for row in rows]
 
 
-async def count_with_status(session: AsyncSession, *, sequence_id: uuid.UUID, status: str) -> int:
-    """Active contacts of the sequence in one status: a range of the status index."""
+async def count_filtered(
+    session: AsyncSession, *, sequence_id: uuid.UUID, status: str | None, tag_id: uuid.UUID | None
+) -> int:
+    """Active contacts of the sequence matching a status and/or a tag."""
     total = await session.scalar(
         select(func.count())
         .select_from(SequenceContact)
-        .where(*_active_enrolments(sequence_id, status))
+        .where(*_active_enrolments(sequence_id, status, tag_id))
     )
     return total or 0
 

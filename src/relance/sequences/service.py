@@ -8,11 +8,21 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts import repository as contacts_repository
-from relance.db.models import Contact, OrganizationMembership, PhoneNumber, Sequence, SequenceContact
+from relance.calls import repository as calls_repository
+from relance.db.models import (
+    Call,
+    Contact,
+    OrganizationMembership,
+    PhoneNumber,
+    Sequence,
+    SequenceContact,
+    Tag,
+)
 from relance.db.types import utcnow
 from relance.errors import NotFound, ValidationFailed
 from relance.sequences import enrolment, repository
 from relance.sequences.enrolment import EnrolmentRequest
+from relance.tags import repository as tags_repository
 from relance.tenancy import repository as tenancy_repository
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import resolve_workspace
@@ -144,6 +154,8 @@ class EnrolledContact:
     enrolment: SequenceContact
     contact: Contact
     phone_numbers: list[PhoneNumber]
+    tags: list[Tag]
+    calls: list[Call]
 
 
 @dataclass(frozen=True)
@@ -162,25 +174,44 @@ async def list_contacts(
     status: str | None = None,
     tag: str | None = None,
 ) -> EnrolledPage:
-    """The list operation: a page of active contacts, oldest enrolment first.
-
-    Tags do not exist yet, so a ``tag`` filter matches no contact.
-    """
+    """The list operation: a page of active contacts, oldest enrolment first, with their
+    numbers, tags and calls in this sequence (newest first), one statement each."""
     sequence = await _live(session, sequence_id)
+    tag_id = None
     if tag is not None:
-        return EnrolledPage(total=0, total_pages=0, items=[])
-    if status is None:
+        found = await tags_repository.find_by_label(
+            session, workspace_id=sequence.workspace_id, label=tag
+        )
+        if found is None:
+            return EnrolledPage(total=0, total_pages=0, items=[])
+        tag_id = found.id
+    if status is None and tag_id is None:
         total = await repository.active_count(session, sequence.id)
     else:
-        total = await repository.count_with_status(session, sequence_id=sequence.id, status=status)
+        total = await repository.count_filtered(
+            session, sequence_id=sequence.id, status=status, tag_id=tag_id
+        )
     rows = await repository.contacts_page(
-        session, sequence_id=sequence.id, status=status, offset=(page - 1) * limit, limit=limit
+        session,
+        sequence_id=sequence.id,
+        status=status,
+        tag_id=tag_id,
+        offset=(page - 1) * limit,
+        limit=limit,
     )
-    numbers = await contacts_repository.phone_numbers_of(session, [c.id for _, c in rows])
+    contact_ids = [c.id for _, c in rows]
+    numbers = await contacts_repository.phone_numbers_of(session, contact_ids)
+    tags = await tags_repository.tags_of(session, [e.id for e, _ in rows])
+    calls = await calls_repository.calls_of_page(
+        session, sequence_id=sequence.id, contact_ids=contact_ids
+    )
     return EnrolledPage(
         total=total,
         total_pages=math.ceil(total / limit),
-        items=[EnrolledContact(e, c, numbers.get(c.id, [])) for e, c in rows],
+        items=[
+            EnrolledContact(e, c, numbers.get(c.id, []), tags.get(e.id, []), calls.get(c.id, []))
+            for e, c in rows
+        ],
     )
 
 

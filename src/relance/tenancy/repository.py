@@ -142,3 +142,15 @@ async def workspace_memberships_for(
         )
     )
     return {row.organization_membership_id: row for row in rows}
+
+
+async def is_workspace_membership(
+    session: AsyncSession, *, workspace_id: uuid.UUID, workspace_membership_id: uuid.UUID
+) -> bool:
+    found = await session.scalar(
+        select(WorkspaceMembership.id).where(
+            WorkspaceMembership.id == workspace_membership_id,
+            WorkspaceMembership.workspace_id == workspace_id,
+        )
+    )
+    return found is not None

@@ -7,6 +7,7 @@ _DESCRIPTIONS = {
     401: "Invalid or missing API key",
     403: "Subscription required or plan not eligible",
     404: "Not found or outside API key scope",
+    409: "Conflict",
     429: "Too many requests",
 }
 

@@ -1,12 +1,13 @@
 """The /v1 wire format: the Skipcall DTOs, field for field, plus Relance's extensions."""
 
-import enum
 import uuid
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from relance.api.schemas import PageQuery, RequestModel, ResponseModel, Timestamp
+from relance.calls.lifecycle import CallStatus
+from relance.calls.statuses import SequenceContactStatus
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
@@ -15,15 +16,6 @@ Email = Annotated[
     StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
 ]
 RawPhoneNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-
-
-class SequenceContactStatus(enum.StrEnum):
-    CONNECTED = "CONNECTED"
-    RESPONDER = "RESPONDER"
-    ERROR = "ERROR"
-    CANCELLED = "CANCELLED"
-    RUNNING = "RUNNING"
-    MISSING_NUMBER = "MISSING_NUMBER"
 
 
 # --- sequences -------------------------------------------------------------------------
@@ -118,7 +110,7 @@ class SequenceContactTagDto(ResponseModel):
 
 class SequenceContactCallDto(ResponseModel):
     id: uuid.UUID
-    status: str
+    status: CallStatus
     started_at: Timestamp | None
     ended_at: Timestamp | None
     duration_seconds: int | None
@@ -141,6 +133,98 @@ class PaginatedSequenceContactsDto(ResponseModel):
     page: int
     limit: int
     total_pages: int
+
+
+# --- tags ------------------------------------------------------------------------------
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class CreateTagDto(RequestModel):
+    label: Label
+    is_success_tag: bool = False
+    workspace_id: uuid.UUID | None = None
+
+
+class UpdateTagDto(RequestModel):
+    label: Label = None  # type: ignore[assignment]  # omitted: unchanged; null: refused
+    is_success_tag: bool = None  # type: ignore[assignment]
+
+
+class TagDto(ResponseModel):
+    id: uuid.UUID
+    label: str
+    is_success_tag: bool
+    workspace_id: uuid.UUID
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ListTagsQuery(PageQuery):
+    workspace_id: uuid.UUID | None = Field(default=None, alias="workspaceId")
+
+
+class TagIdsDto(RequestModel):
+    tag_ids: list[uuid.UUID] = Field(max_length=100)
+
+
+class ContactTagsDto(ResponseModel):
+    data: list[SequenceContactTagDto]
+
+
+# --- calls -----------------------------------------------------------------------------
+
+RecordingUrl = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
+
+
+class CreateCallDto(RequestModel):
+    sequence_id: uuid.UUID
+    contact_id: uuid.UUID
+    phone_number_id: uuid.UUID | None = Field(
+        default=None, description="Defaults to the contact's oldest number"
+    )
+    workspace_membership_id: uuid.UUID | None = Field(
+        default=None, description="The caller; defaults to the contact's assignee in the sequence"
+    )
+    status: CallStatus = CallStatus.NOT_INITIATED
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    recording_url: RecordingUrl | None = None
+
+
+class UpdateCallDto(RequestModel):
+    # Omitted: unchanged. null is refused for the status and the times.
+    status: CallStatus = None  # type: ignore[assignment]
+    started_at: AwareDatetime = None  # type: ignore[assignment]
+    ended_at: AwareDatetime = None  # type: ignore[assignment]
+    recording_url: RecordingUrl | None = None
+
+
+class CallDto(ResponseModel):
+    id: uuid.UUID
+    sequence_id: uuid.UUID
+    contact_id: uuid.UUID
+    phone_number_id: uuid.UUID | None
+    workspace_membership_id: uuid.UUID
+    status: CallStatus
+    started_at: Timestamp | None
+    ended_at: Timestamp | None
+    duration_seconds: int | None
+    recording_url: str | None
+    created_at: Timestamp
+
+
+class ListCallsQuery(PageQuery):
+    sequence_id: uuid.UUID | None = Field(default=None, alias="sequenceId")
+    contact_id: uuid.UUID | None = Field(default=None, alias="contactId")
+    workspace_membership_id: uuid.UUID | None = Field(default=None, alias="workspaceMembershipId")
+    status: CallStatus | None = None
+    created_at_from: AwareDatetime | None = Field(
+        default=None, alias="createdAtFrom", description="Inclusive, ISO 8601 with an offset"
+    )
+    created_at_to: AwareDatetime | None = Field(
+        default=None, alias="createdAtTo", description="Exclusive, ISO 8601 with an offset"
+    )
 
 
 # --- contacts --------------------------------------------------------------------------

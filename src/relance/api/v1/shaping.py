@@ -2,14 +2,19 @@
 
 from relance.api.v1.schemas import (
     AssignedUserDto,
+    CallDto,
     ContactDto,
     PhoneNumberDto,
+    SequenceContactCallDto,
     SequenceContactContactDto,
     SequenceContactDto,
+    SequenceContactTagDto,
     SequenceDto,
+    TagDto,
 )
+from relance.calls.service import duration_seconds
 from relance.contacts.service import ContactView
-from relance.db.models import PhoneNumber
+from relance.db.models import Call, PhoneNumber, Tag
 from relance.sequences.service import EnrolledContact, SequenceView
 
 
@@ -52,10 +57,51 @@ def enrolled_contact(item: EnrolledContact) -> SequenceContactDto:
             company=c.company,
             phone_numbers=phone_numbers(item.phone_numbers),
         ),
-        tags=[],
-        calls=[],
+        tags=[tag_of_contact(t) for t in item.tags],
+        calls=[
+            SequenceContactCallDto(
+                id=c.id,
+                status=c.status,
+                started_at=c.started_at,
+                ended_at=c.ended_at,
+                duration_seconds=duration_seconds(c),
+                created_at=c.created_at,
+            )
+            for c in item.calls
+        ],
         created_at=item.enrolment.created_at,
         assigned_to_workspace_membership_id=item.enrolment.assigned_to_workspace_membership_id,
+    )
+
+
+def tag_of_contact(tag: Tag) -> SequenceContactTagDto:
+    return SequenceContactTagDto(id=tag.id, label=tag.label, is_success_tag=tag.is_success_tag)
+
+
+def tag(tag: Tag) -> TagDto:
+    return TagDto(
+        id=tag.id,
+        label=tag.label,
+        is_success_tag=tag.is_success_tag,
+        workspace_id=tag.workspace_id,
+        created_at=tag.created_at,
+        updated_at=tag.updated_at,
+    )
+
+
+def call(call: Call) -> CallDto:
+    return CallDto(
+        id=call.id,
+        sequence_id=call.sequence_id,
+        contact_id=call.contact_id,
+        phone_number_id=call.phone_number_id,
+        workspace_membership_id=call.workspace_membership_id,
+        status=call.status,
+        started_at=call.started_at,
+        ended_at=call.ended_at,
+        duration_seconds=duration_seconds(call),
+        recording_url=call.recording_url,
+        created_at=call.created_at,
     )
 
 

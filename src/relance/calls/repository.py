@@ -1,0 +1,129 @@
+"""Queries on calls, and the facts the sequence-contact status is derived from."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import String, case, exists, func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.calls.lifecycle import CallStatus
+from relance.db.models import Call, PhoneNumber, SequenceContact
+
+_REACHED = [CallStatus.CONNECTED.value, CallStatus.COMPLETED.value]
+
+
+async def get(session: AsyncSession, call_id: uuid.UUID) -> Call | None:
+    return await session.scalar(select(Call).where(Call.id == call_id))
+
+
+async def insert(session: AsyncSession, call: Call) -> None:
+    session.add(call)
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    sequence_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    workspace_membership_id: uuid.UUID | None = None
+    status: str | None = None
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
+
+
+async def page(
+    session: AsyncSession, *, filters: CallFilters, offset: int, limit: int
+) -> tuple[int, list[Call]]:
+    """Calls newest first, by createdAt then id."""
+    conditions = []
+    for column, value in (
+        (Call.sequence_id, filters.sequence_id),
+        (Call.contact_id, filters.contact_id),
+        (Call.workspace_membership_id, filters.workspace_membership_id),
+        (Call.status, filters.status),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if filters.created_from is not None:
+        conditions.append(Call.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        conditions.append(Call.created_at < filters.created_to)
+    total = await session.scalar(select(func.count()).select_from(Call).where(*conditions))
+    rows = await session.scalars(
+        select(Call)
+        .where(*conditions)
+        .order_by(Call.created_at.desc(), Call.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return total or 0, list(rows)
+
+
+async def calls_of_page(
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Call]]:
+    """Each contact's calls in the sequence, newest first, in one statement."""
+    by_contact: dict[uuid.UUID, list[Call]] = defaultdict(list)
+    if contact_ids:
+        rows = await session.scalars(
+            select(Call)
+            .where(Call.sequence_id == sequence_id, Call.contact_id.in_(list(contact_ids)))
+            .order_by(Call.contact_id, Call.created_at.desc(), Call.id.desc())
+        )
+        for call in rows:
+            by_contact[call.contact_id].append(call)
+    return by_contact
+
+
+@dataclass(frozen=True)
+class StatusFacts:
+    enrolment_id: uuid.UUID
+    has_number: bool
+    ever_reached: bool
+    last_call: str | None
+
+
+async def status_facts(
+    session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID]
+) -> list[StatusFacts]:
+    """What the status rule needs for each sequence contact, in one statement."""
+    same_pair = (Call.sequence_id == SequenceContact.sequence_id) & (
+        Call.contact_id == SequenceContact.contact_id
+    )
+    last_call = (
+        select(Call.status)
+        .where(same_pair, Call.status != CallStatus.NOT_INITIATED.value)
+        .order_by(Call.created_at.desc(), Call.id.desc())
+        .limit(1)
+        .correlate(SequenceContact)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(
+            SequenceContact.id,
+            exists().where(PhoneNumber.contact_id == SequenceContact.contact_id),
+            exists().where(same_pair, Call.status.in_(_REACHED)),
+            last_call,
+        ).where(SequenceContact.id.in_(list(enrolment_ids)))
+    )
+    return [StatusFacts(row[0], bool(row[1]), bool(row[2]), row[3]) for row in rows]
+
+
+async def store_statuses(session: AsyncSession, *, statuses: dict[uuid.UUID, str | None]) -> None:
+    """Write several sequence contacts' statuses in one statement."""
+    if not statuses:
+        return
+    await session.execute(
+        update(SequenceContact)
+        .where(SequenceContact.id.in_(list(statuses)))
+        .values(
+            status=case(
+                {key: literal(value, String) for key, value in statuses.items()},
+                value=SequenceContact.id,
+                else_=SequenceContact.status,
+            )
+        )
+    )

@@ -1,0 +1,137 @@
+"""Calls: placed to a contact in a sequence, moved through their life, listed."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.calls import repository, statuses
+from relance.calls.lifecycle import CallStatus, has_ended, has_started, is_allowed
+from relance.calls.repository import CallFilters
+from relance.contacts import repository as contacts_repository
+from relance.db.models import Call
+from relance.db.types import utcnow
+from relance.errors import InvalidTransition, NotFound, ValidationFailed
+from relance.sequences import repository as sequences_repository
+from relance.tenancy import repository as tenancy_repository
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    phone_number_id: uuid.UUID | None = None,
+    workspace_membership_id: uuid.UUID | None = None,
+    status: CallStatus = CallStatus.NOT_INITIATED,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    recording_url: str | None = None,
+) -> Call:
+    """Record a call to a contact active in the sequence, in any status (history imports)."""
+    sequence = await sequences_repository.get_live(session, sequence_id)
+    if sequence is None:
+        raise NotFound("Sequence not found")
+    enrolment = await sequences_repository.active_enrolment(
+        session, sequence_id=sequence.id, contact_id=contact_id
+    )
+    if enrolment is None:
+        raise ValidationFailed("contactId: not an active contact of this sequence")
+    numbers = (await contacts_repository.phone_numbers_of(session, [contact_id])).get(contact_id, [])
+    if phone_number_id is None:
+        if not numbers:
+            raise ValidationFailed("contactId: the contact has no phone number to call")
+        phone_number_id = min(numbers, key=lambda n: (n.created_at, n.position)).id
+    elif phone_number_id not in {n.id for n in numbers}:
+        raise ValidationFailed("phoneNumberId: not a number of this contact")
+    if workspace_membership_id is None:
+        workspace_membership_id = enrolment.assigned_to_workspace_membership_id
+    elif not await tenancy_repository.is_workspace_membership(
+        session, workspace_id=sequence.workspace_id, workspace_membership_id=workspace_membership_id
+    ):
+        raise ValidationFailed("workspaceMembershipId: not a member of the sequence's workspace")
+    now = utcnow()
+    call = Call(
+        workspace_id=sequence.workspace_id,
+        sequence_id=sequence.id,
+        contact_id=contact_id,
+        phone_number_id=phone_number_id,
+        workspace_membership_id=workspace_membership_id,
+        status=status,
+        recording_url=recording_url,
+        created_at=now,
+        updated_at=now,
+    )
+    _move(call, status, started_at=started_at, ended_at=ended_at, now=now)
+    await repository.insert(session, call)
+    await statuses.refresh(session, enrolment_ids=[enrolment.id])
+    return call
+
+
+async def update(
+    session: AsyncSession, *, call_id: uuid.UUID, changes: dict[str, object]
+) -> Call:
+    """Move a call forward and/or set its times and recording; ``changes`` holds what was sent."""
+    call = await get(session, call_id=call_id)
+    target = CallStatus(changes.get("status") or call.status)
+    if not is_allowed(CallStatus(call.status), target):
+        raise InvalidTransition(f"A call cannot move from {call.status} to {target}")
+    if "recording_url" in changes:
+        call.recording_url = changes["recording_url"]
+    _move(
+        call,
+        target,
+        started_at=changes.get("started_at", call.started_at),
+        ended_at=changes.get("ended_at", call.ended_at),
+        now=utcnow(),
+    )
+    call.updated_at = utcnow()
+    await session.flush()
+    if "status" in changes:
+        enrolment = await sequences_repository.enrolment_of(
+            session, sequence_id=call.sequence_id, contact_id=call.contact_id
+        )
+        if enrolment is not None:
+            await statuses.refresh(session, enrolment_ids=[enrolment.id])
+    return call
+
+
+async def get(session: AsyncSession, *, call_id: uuid.UUID) -> Call:
+    """One call; 404 when unknown or out of scope."""
+    call = await repository.get(session, call_id)
+    if call is None:
+        raise NotFound("Call not found")
+    return call
+
+
+async def page(
+    session: AsyncSession, *, filters: CallFilters, offset: int, limit: int
+) -> tuple[int, list[Call]]:
+    """Calls the key can see, newest first."""
+    return await repository.page(session, filters=filters, offset=offset, limit=limit)
+
+
+def duration_seconds(call: Call) -> int | None:
+    """Whole seconds from start to end, rounded down; None unless both are known."""
+    if call.started_at is None or call.ended_at is None:
+        return None
+    return int((call.ended_at - call.started_at).total_seconds() // 1)
+
+
+def _move(
+    call: Call,
+    status: CallStatus,
+    *,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Set the status; stamp the start and end the client did not give as happening now."""
+    call.status = status
+    if started_at is None and has_started(status):
+        started_at = now
+    if ended_at is None and has_ended(status):
+        ended_at = now
+    if started_at is not None and ended_at is not None and ended_at < started_at:
+        raise ValidationFailed("endedAt: before startedAt")
+    call.started_at, call.ended_at = started_at, ended_at

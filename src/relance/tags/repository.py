@@ -1,0 +1,114 @@
+"""Queries on tags and on the tags of sequence contacts."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.db.dialect import insert_ignoring_conflicts
+from relance.db.models import SequenceContactTag, Tag
+
+
+def label_key(label: str) -> str:
+    """The form labels are compared in: Unicode case folding, done in Python because
+    SQLite's lower() folds ASCII only."""
+    return label.casefold()
+
+
+async def get(session: AsyncSession, tag_id: uuid.UUID) -> Tag | None:
+    return await session.scalar(select(Tag).where(Tag.id == tag_id))
+
+
+async def find_by_label(session: AsyncSession, *, workspace_id: uuid.UUID, label: str) -> Tag | None:
+    return await session.scalar(
+        select(Tag).where(Tag.workspace_id == workspace_id, Tag.label_key == label_key(label))
+    )
+
+
+async def page(
+    session: AsyncSession, *, workspace_id: uuid.UUID | None, offset: int, limit: int
+) -> tuple[int, list[Tag]]:
+    conditions = [] if workspace_id is None else [Tag.workspace_id == workspace_id]
+    total = await session.scalar(select(func.count()).select_from(Tag).where(*conditions))
+    rows = await session.scalars(
+        select(Tag).where(*conditions).order_by(Tag.created_at, Tag.id).offset(offset).limit(limit)
+    )
+    return total or 0, list(rows)
+
+
+async def in_workspace(
+    session: AsyncSession, *, workspace_id: uuid.UUID, tag_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these ids are tags of the workspace."""
+    if not tag_ids:
+        return set()
+    rows = await session.scalars(
+        select(Tag.id).where(Tag.workspace_id == workspace_id, Tag.id.in_(list(tag_ids)))
+    )
+    return set(rows)
+
+
+async def tags_of(
+    session: AsyncSession, enrolment_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Tag]]:
+    """Each sequence contact's tags, by label, in one statement."""
+    by_enrolment: dict[uuid.UUID, list[Tag]] = defaultdict(list)
+    if enrolment_ids:
+        rows = await session.execute(
+            select(SequenceContactTag.sequence_contact_id, Tag)
+            .join(Tag, Tag.id == SequenceContactTag.tag_id)
+            .where(SequenceContactTag.sequence_contact_id.in_(list(enrolment_ids)))
+            .order_by(SequenceContactTag.sequence_contact_id, Tag.label_key, Tag.id)
+        )
+        for enrolment_id, tag in rows:
+            by_enrolment[enrolment_id].append(tag)
+    return by_enrolment
+
+
+async def attach(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    enrolment_id: uuid.UUID,
+    tag_ids: Collection[uuid.UUID],
+) -> None:
+    """Put tags on a sequence contact; those already there stay once."""
+    if tag_ids:
+        statement = insert_ignoring_conflicts(
+            session.bind.dialect.name,
+            SequenceContactTag,
+            conflict_columns=["sequence_contact_id", "tag_id"],
+        )
+        await session.execute(
+            statement.values(
+                [
+                    {"sequence_contact_id": enrolment_id, "tag_id": t, "workspace_id": workspace_id}
+                    for t in tag_ids
+                ]
+            )
+        )
+
+
+async def detach(
+    session: AsyncSession,
+    *,
+    enrolment_id: uuid.UUID,
+    keep: Collection[uuid.UUID] | None = None,
+    only: Collection[uuid.UUID] | None = None,
+) -> None:
+    """Take tags off a sequence contact: all but ``keep``, or just ``only``."""
+    statement = delete(SequenceContactTag).where(
+        SequenceContactTag.sequence_contact_id == enrolment_id
+    )
+    if keep is not None:
+        statement = statement.where(SequenceContactTag.tag_id.not_in(list(keep)))
+    if only is not None:
+        statement = statement.where(SequenceContactTag.tag_id.in_(list(only)))
+    await session.execute(statement)
+
+
+async def delete_tag(session: AsyncSession, tag_id: uuid.UUID) -> None:
+    # The foreign key's ON DELETE CASCADE takes it off every contact that carries it.
+    await session.execute(delete(Tag).where(Tag.id == tag_id))

@@ -1,0 +1,128 @@
+"""Tags: a workspace's catalogue of outcome labels, and the tags of contacts in sequences."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.db.models import SequenceContact, Tag
+from relance.db.types import utcnow
+from relance.errors import Conflict, NotFound, ValidationFailed
+from relance.sequences import repository as sequences_repository
+from relance.tags import repository
+from relance.tags.repository import label_key
+from relance.tenancy.scope import scope_of
+from relance.tenancy.workspaces import resolve_workspace
+
+
+async def create(
+    session: AsyncSession, *, label: str, is_success_tag: bool, workspace_id: uuid.UUID | None
+) -> Tag:
+    """Add a tag; a label already taken in the workspace (ignoring case) is a conflict."""
+    workspace_id = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
+    await _ensure_free(session, workspace_id=workspace_id, label=label)
+    now = utcnow()
+    tag = Tag(
+        workspace_id=workspace_id,
+        label=label,
+        label_key=label_key(label),
+        is_success_tag=is_success_tag,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(tag)
+    await session.flush()
+    return tag
+
+
+async def get(session: AsyncSession, *, tag_id: uuid.UUID) -> Tag:
+    """One tag; 404 when unknown or out of scope."""
+    tag = await repository.get(session, tag_id)
+    if tag is None:
+        raise NotFound("Tag not found")
+    return tag
+
+
+async def page(
+    session: AsyncSession, *, workspace_id: uuid.UUID | None, offset: int, limit: int
+) -> tuple[int, list[Tag]]:
+    """The tags the key can see, optionally of one workspace."""
+    return await repository.page(session, workspace_id=workspace_id, offset=offset, limit=limit)
+
+
+async def update(
+    session: AsyncSession, *, tag_id: uuid.UUID, label: str | None, is_success_tag: bool | None
+) -> Tag:
+    """Rename or re-flag a tag; renaming onto a label taken by another tag is a conflict."""
+    tag = await get(session, tag_id=tag_id)
+    if label is not None and label_key(label) != tag.label_key:
+        await _ensure_free(session, workspace_id=tag.workspace_id, label=label)
+    if label is not None:
+        tag.label, tag.label_key = label, label_key(label)
+    if is_success_tag is not None:
+        tag.is_success_tag = is_success_tag
+    tag.updated_at = utcnow()
+    await session.flush()
+    return tag
+
+
+async def delete(session: AsyncSession, *, tag_id: uuid.UUID) -> None:
+    """Delete a tag and take it off every contact that carries it."""
+    tag = await get(session, tag_id=tag_id)
+    await repository.delete_tag(session, tag.id)
+
+
+async def set_contact_tags(
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    tag_ids: list[uuid.UUID],
+    replace: bool,
+) -> list[Tag]:
+    """Replace (PUT) or extend (POST) a sequence contact's tags; returns its tags after.
+
+    Every id must be a tag of the sequence's workspace: an unknown or foreign one is a 400
+    naming it, and nothing changes.
+    """
+    enrolment = await _active_enrolment(session, sequence_id=sequence_id, contact_id=contact_id)
+    wanted = list(dict.fromkeys(tag_ids))
+    known = await repository.in_workspace(
+        session, workspace_id=enrolment.workspace_id, tag_ids=wanted
+    )
+    for index, tag_id in enumerate(tag_ids):
+        if tag_id not in known:
+            raise ValidationFailed(f"tagIds[{index}]: unknown tag {tag_id}")
+    if replace:
+        await repository.detach(session, enrolment_id=enrolment.id, keep=wanted)
+    await repository.attach(
+        session, workspace_id=enrolment.workspace_id, enrolment_id=enrolment.id, tag_ids=wanted
+    )
+    return (await repository.tags_of(session, [enrolment.id])).get(enrolment.id, [])
+
+
+async def remove_contact_tag(
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID, tag_id: uuid.UUID | None
+) -> None:
+    """Take one tag off a sequence contact; a tag that was not there is no error."""
+    enrolment = await _active_enrolment(session, sequence_id=sequence_id, contact_id=contact_id)
+    if tag_id is not None:
+        await repository.detach(session, enrolment_id=enrolment.id, only=[tag_id])
+
+
+async def _active_enrolment(
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
+) -> SequenceContact:
+    sequence = await sequences_repository.get_live(session, sequence_id)
+    if sequence is None:
+        raise NotFound("Sequence not found")
+    enrolment = await sequences_repository.active_enrolment(
+        session, sequence_id=sequence.id, contact_id=contact_id
+    )
+    if enrolment is None:
+        raise NotFound("Contact not found in this sequence")
+    return enrolment
+
+
+async def _ensure_free(session: AsyncSession, *, workspace_id: uuid.UUID, label: str) -> None:
+    if await repository.find_by_label(session, workspace_id=workspace_id, label=label) is not None:
+        raise Conflict(f"A tag labelled {label!r} already exists in this workspace")
