@@ -54,6 +54,9 @@ class Tenant:
     async def patch(self, path: str, **kwargs) -> httpx.Response:
         return await self.request("PATCH", path, **kwargs)
 
+    async def put(self, path: str, **kwargs) -> httpx.Response:
+        return await self.request("PUT", path, **kwargs)
+
     async def delete(self, path: str, **kwargs) -> httpx.Response:
         return await self.request("DELETE", path, **kwargs)
 

@@ -39,10 +39,21 @@ async def test_seed_operations_match_their_schemas(tenants, app) -> None:
     assert added.status_code == 201
     assert added.json() == {"added": 2}  # the documented example's shape: {"added": n}
 
+    # Give the first contact outcomes: tags, a finished call and one under way.
+    tag = (await tenant.post("/v1/tags", json={"label": "meeting booked", "isSuccessTag": True})).json()
+    await tenant.put(f"/v1/sequences/{sequence_id}/contacts/{contacts[0]}/tags", json={"tagIds": [tag["id"]]})
+    for status in ("COMPLETED", "RINGING"):
+        await tenant.post("/v1/calls", json={"sequenceId": sequence_id, "contactId": contacts[0], "status": status})
+
     listed = await tenant.get(f"/v1/sequences/{sequence_id}/contacts?page=1&limit=2")
     assert listed.status_code == 200
     validate(listed.json(), "/v1/sequences/{id}/contacts", "get", 200)
     assert listed.json()["totalPages"] == 2 and len(listed.json()["data"]) == 2
+    first = listed.json()["data"][0]
+    assert first["status"] == "CONNECTED"
+    assert first["tags"] == [{"id": tag["id"], "label": "meeting booked", "isSuccessTag": True}]
+    assert [c["status"] for c in first["calls"]] == ["RINGING", "COMPLETED"]
+    assert first["calls"][1]["durationSeconds"] == 0
 
     removed = await tenant.delete(f"/v1/sequences/{sequence_id}/contacts", json={"contactIds": contacts[:2]})
     assert removed.status_code == 200

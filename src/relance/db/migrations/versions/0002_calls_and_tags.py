@@ -67,9 +67,15 @@ def upgrade() -> None:
     with op.batch_alter_table('sequence_contact_tags', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sequence_contact_tags_tag_id_sequence_contact_id'), ['tag_id', 'sequence_contact_id'], unique=False)
 
+    with op.batch_alter_table('phone_numbers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_phone_numbers_workspace_id_contact_id_position'), ['workspace_id', 'contact_id', 'position'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('phone_numbers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_phone_numbers_workspace_id_contact_id_position'))
+
     with op.batch_alter_table('sequence_contact_tags', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sequence_contact_tags_tag_id_sequence_contact_id'))
 
