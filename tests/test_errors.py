@@ -421,3 +421,19 @@ async def test_failing_update_changes_nothing(tenants) -> None:
     sequence = (await tenant.get(f"/v1/sequences/{sequence_id}")).json()
     assert sequence["name"] == "Test sequence"
     assert [a["organizationMembershipId"] for a in sequence["assignedTo"]] == [tenant.om(0), tenant.om(1)]
+
+
+async def test_nul_characters_are_a_400_in_bodies_lists_and_queries(tenants) -> None:
+    """PostgreSQL text cannot hold NUL: refused at the boundary, alike on both databases."""
+    tenant = await tenants.create()
+    cases = [
+        ("POST", "/v1/contacts", {"json": {"firstName": "A\x00"}}, "firstName"),
+        ("POST", "/v1/contacts", {"json": {"phoneNumbers": ["+33612345678", "\x00"]}}, "phoneNumbers"),
+        ("POST", "/v1/contacts/bulk", {"json": {"contacts": [{}, {"company": "\x00"}]}}, "contacts[1].company"),
+        ("GET", "/v1/contacts", {"params": {"search": "a\x00"}}, "search"),
+    ]
+    for method, path, kwargs, field in cases:
+        response = await tenant.request(method, path, **kwargs)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["error"]["message"].startswith(f"{field}:"), response.text
+    assert (await tenant.get("/v1/contacts")).json()["total"] == 0

@@ -1,9 +1,9 @@
 """Wire types shared by every dialect: timestamps, camelCase models, pages."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -20,6 +20,16 @@ Timestamp = Annotated[
 ]
 
 
+def _refuse_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL; refuse it on every database, as a 400, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item)
+    return value
+
+
 class ResponseModel(BaseModel):
     """A response body: camelCase on the wire, built from Python names."""
 
@@ -33,11 +43,15 @@ class RequestModel(BaseModel):
         alias_generator=to_camel, validate_by_name=False, validate_by_alias=True, extra="forbid"
     )
 
+    _no_nul = field_validator("*", mode="after")(_refuse_nul)
+
 
 class PageQuery(BaseModel):
     """``page`` >= 1 (default 1) and ``limit`` 1..100 (default 50); other parameters are refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = field_validator("*", mode="after")(_refuse_nul)
 
     page: int = Field(default=1, ge=1, description="Page number (1-indexed)")
     limit: int = Field(default=50, ge=1, le=100, description="Number of items per page")
