@@ -10,7 +10,7 @@ from relance.calls.lifecycle import CallStatus, has_ended, has_started, is_allow
 from relance.calls.repository import CallFilters
 from relance.contacts import repository as contacts_repository
 from relance.db.models import Call
-from relance.db.types import utcnow
+from relance.db.types import truncate_to_ms, utcnow
 from relance.errors import InvalidTransition, NotFound, ValidationFailed
 from relance.sequences import repository as sequences_repository
 from relance.tenancy import repository as tenancy_repository
@@ -126,8 +126,14 @@ def _move(
     ended_at: datetime | None,
     now: datetime,
 ) -> None:
-    """Set the status; stamp the start and end the client did not give as happening now."""
+    """Set the status; stamp the start and end the client did not give as happening now.
+
+    Times are cut to the millisecond first, as stored and shown, so that the checks and the
+    duration agree with what the API returns.
+    """
     call.status = status
+    started_at = None if started_at is None else truncate_to_ms(started_at)
+    ended_at = None if ended_at is None else truncate_to_ms(ended_at)
     if started_at is None and has_started(status):
         started_at = now
     if ended_at is None and has_ended(status):
