@@ -1,8 +1,9 @@
-"""Runs schemathesis against the Skipcall spec, on a live Relance, once per database.
+"""Runs schemathesis against the vendor specs, on a live Relance, once per database.
 
 For each database it creates a demo tenant (EXPERT), serves Relance on a free loopback
-port, points every ``{id}`` at the demo sequence so that generated requests reach real
-data, and checks that no response is a server error or breaks its documented schema.
+port, points every ``{id}`` (Skipcall) and ``{sequence_id}`` (OpenCX, under /opencx) at the
+demo sequence, made continuous, so that generated requests reach real data, and checks
+that no response is a server error or breaks its documented schema.
 The spec is read through ``tests.spec.normalized`` (see that module for the one reading
 it applies to the vendor's nullable fields).
 """
@@ -60,33 +61,47 @@ def run_against(name: str, database_url: str, workdir: Path) -> int:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        config = workdir / f"{name}.toml"
-        config.write_text(f'[parameters]\n"path.id" = "{tenant["sequenceId"]}"\n')
-        print(f"-- {name}", flush=True)
-        return subprocess.run(
-            [
-                BIN / "schemathesis",
-                "--config-file",
-                config,
-                "run",
-                workdir / "skipcall.json",
-                "--url",
-                base,
-                "-H",
-                f"Authorization: Bearer {tenant['apiKey']}",
-                "--checks",
-                CHECKS,
-                "--max-examples",
-                MAX_EXAMPLES,
-                "--seed",
-                "20261123",
-                "--no-color",
-                "--workers",
-                "2",
-            ],
-            check=False,
-            cwd=workdir,  # schemathesis writes its cache in the working directory
-        ).returncode
+        headers = {"Authorization": f"Bearer {tenant['apiKey']}"}
+        made_continuous = httpx.patch(
+            f"{base}/v1/sequences/{tenant['sequenceId']}", json={"isContinuous": True}, headers=headers
+        )
+        made_continuous.raise_for_status()
+        failures = 0
+        for spec, url in (("skipcall", base), ("opencx", f"{base}/opencx")):
+            config = workdir / f"{name}-{spec}.toml"
+            config.write_text(
+                "[parameters]\n"
+                f'"path.id" = "{tenant["sequenceId"]}"\n'
+                f'"path.sequence_id" = "{tenant["sequenceId"]}"\n'
+            )
+            print(f"-- {name}: {spec}", flush=True)
+            failures += subprocess.run(
+                [
+                    BIN / "schemathesis",
+                    "--config-file",
+                    config,
+                    "run",
+                    workdir / f"{spec}.json",
+                    "--url",
+                    url,
+                    "-H",
+                    f"Authorization: Bearer {tenant['apiKey']}",
+                    "--checks",
+                    CHECKS,
+                    "--max-examples",
+                    MAX_EXAMPLES,
+                    "--seed",
+                    "20261123",
+                    "--no-color",
+                    # One worker: parallel workers have crashed inside the tool itself
+                    # (CPython's ast in threads), never on a response.
+                    "--workers",
+                    "1",
+                ],
+                check=False,
+                cwd=workdir,  # schemathesis writes its cache in the working directory
+            ).returncode != 0
+        return failures
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -98,6 +113,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         (workdir / "skipcall.json").write_text(json.dumps(normalized("skipcall-sequences.yaml")))
+        (workdir / "opencx.json").write_text(json.dumps(normalized("opencx-sequences.yaml")))
         targets = {"sqlite": f"sqlite+aiosqlite:///{workdir / 'schemathesis.db'}"}
         if os.environ.get("RELANCE_TEST_POSTGRES_URL"):
             targets["postgresql"] = os.environ["RELANCE_TEST_POSTGRES_URL"]

@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 admin = typer.Typer(help="Provision organizations, workspaces, members and API keys.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
+runs = typer.Typer(help="The runs /opencx requests leave.", no_args_is_help=True)
+app.add_typer(runs, name="runs")
 
 T = TypeVar("T")
 
@@ -242,6 +244,16 @@ def revoke_api_key(api_key_id: uuid.UUID) -> None:
     """Revoke an API key."""
     api_key = _run_unscoped(lambda s: tenancy.revoke_api_key(s, api_key_id=api_key_id))
     _print({"id": api_key.id, "revokedAt": format_timestamp(api_key.revoked_at)})
+
+
+@runs.command("purge")
+def purge_runs() -> None:
+    """Delete runs older than RELANCE_RUN_RETENTION_DAYS (30 by default)."""
+    from relance.opencx import service as opencx
+
+    days = _settings().run_retention_days
+    deleted = _run_unscoped(lambda s: opencx.purge_runs(s, retention_days=days))
+    _print({"deleted": deleted, "retentionDays": days})
 
 
 def main() -> None:

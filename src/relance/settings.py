@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     # A JSON object of plan to requests per minute; plans it leaves out keep their default.
     rate_limits: str | None = None
     default_region: str = "FR"
+    # How long /opencx runs stay readable; `relance runs purge` deletes older ones.
+    run_retention_days: int = Field(default=30, ge=1)
     # Largest request body accepted, in bytes.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 

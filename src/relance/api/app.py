@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from relance.api import middleware
 from relance.api.admin.routes import router as admin_router
 from relance.api.errors import install_error_handlers
+from relance.api.opencx.routes import router as opencx_router
 from relance.api.v1 import calls, contacts, directory, sequences, tags
 from relance.db.engine import Database
 from relance.ratelimit import RateLimiter
@@ -19,6 +20,10 @@ DESCRIPTION = """Self-hosted engine for outbound-call sequences.
 with `Authorization: Bearer sk_live_...`. Rate limits per organization and per minute, by
 plan, are reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
 Errors: `{"error": {"code", "message", "status"}}`.
+
+`/opencx` serves OpenCX's "add contacts to a continuous sequence" with the same API keys
+(`Authorization: Bearer <key>`), snake case, and OpenCX's error body
+`{"statusCode", "message", "error"}`.
 """
 
 
@@ -51,6 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         tags.router,
         calls.router,
         directory.router,
+        opencx_router,
         admin_router,
     ):
         app.include_router(router)
@@ -83,7 +89,13 @@ def _declare_bearer_security(app: FastAPI) -> None:
             "AdminToken": {"type": "http", "scheme": "bearer"},
         }
         for path, operations in schema["paths"].items():
-            name = "ApiKey" if path.startswith("/v1") else "AdminToken" if path.startswith("/admin") else None
+            name = (
+                "ApiKey"
+                if path.startswith(("/v1", "/opencx"))
+                else "AdminToken"
+                if path.startswith("/admin")
+                else None
+            )
             if name:
                 for operation in operations.values():
                     operation["security"] = [{name: []}]

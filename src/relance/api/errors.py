@@ -1,10 +1,12 @@
 """One handler renders every error in the documented body of the dialect being called.
 
-``/v1`` and ``/admin/v1``: ``{"error": {"code", "message", "status"}}``. Never FastAPI's
-422 body, never a traceback.
+``/v1`` and ``/admin/v1``: ``{"error": {"code", "message", "status"}}``; ``/opencx``: the
+OpenCX spec's ErrorDto ``{"statusCode", "message", "error"}``. Never FastAPI's 422 body,
+never a traceback.
 """
 
 import logging
+from http import HTTPStatus
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,14 +34,18 @@ _HTTP_CODES = {
 }
 
 
+OPENCX_PREFIX = "/opencx"
+
+
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "status": status}},
-        status_code=status,
-        headers=headers,
-    )
+    """The error body of the dialect ``path`` belongs to."""
+    if path == OPENCX_PREFIX or path.startswith(OPENCX_PREFIX + "/"):
+        body: dict = {"statusCode": status, "message": message, "error": HTTPStatus(status).phrase}
+    else:
+        body = {"error": {"code": code, "message": message, "status": status}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def describe_validation_errors(errors: Sequence[Any]) -> str:
@@ -65,23 +71,29 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = None
         if isinstance(error, RateLimited):
             headers = {"Retry-After": str(error.retry_after_seconds)}
-        return error_response(error.status, error.code, error.message, headers)
+        return error_response(request.url.path, error.status, error.code, error.message, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
-        return error_response(400, "VALIDATION_ERROR", describe_validation_errors(error.errors()))
+        return error_response(
+            request.url.path, 400, "VALIDATION_ERROR", describe_validation_errors(error.errors())
+        )
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, error: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(error.status_code, "ERROR")
         message = error.detail if isinstance(error.detail, str) else code
-        return error_response(error.status_code, code, message, getattr(error, "headers", None))
+        return error_response(
+            request.url.path, error.status_code, code, message, getattr(error, "headers", None)
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
         # Reached only when a concurrent request wrote the same unique value first.
         log.info("integrity conflict on %s %s: %s", request.method, request.url.path, error.orig)
-        return error_response(409, "CONFLICT", "The request conflicts with a concurrent change")
+        return error_response(
+            request.url.path, 409, "CONFLICT", "The request conflicts with a concurrent change"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -89,6 +101,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Rendered outside the middleware stack, so the rate-limit headers are added here.
         budget = spent_budget(request.scope)
         return error_response(
+            request.url.path,
             500,
             "INTERNAL_ERROR",
             "An unexpected error occurred",

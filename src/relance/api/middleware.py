@@ -67,6 +67,6 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
-            413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_bytes} bytes"
+            scope["path"], 413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_bytes} bytes"
         )
         await response(scope, receive, send)

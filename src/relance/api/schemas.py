@@ -20,13 +20,17 @@ Timestamp = Annotated[
 ]
 
 
-def _refuse_nul(value: Any) -> Any:
+def refuse_nul(value: Any) -> Any:
     """PostgreSQL text cannot hold NUL; refuse it on every database, as a 400, not a 500."""
     if isinstance(value, str) and "\x00" in value:
         raise ValueError("must not contain the NUL character")
     if isinstance(value, list | tuple):
         for item in value:
-            _refuse_nul(item)
+            refuse_nul(item)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
     return value
 
 
@@ -43,7 +47,7 @@ class RequestModel(BaseModel):
         alias_generator=to_camel, validate_by_name=False, validate_by_alias=True, extra="forbid"
     )
 
-    _no_nul = field_validator("*", mode="after")(_refuse_nul)
+    _no_nul = field_validator("*", mode="after")(refuse_nul)
 
 
 class PageQuery(BaseModel):
@@ -51,7 +55,7 @@ class PageQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    _no_nul = field_validator("*", mode="after")(_refuse_nul)
+    _no_nul = field_validator("*", mode="after")(refuse_nul)
 
     page: int = Field(default=1, ge=1, description="Page number (1-indexed)")
     limit: int = Field(default=50, ge=1, le=100, description="Number of items per page")

@@ -57,6 +57,7 @@ async def create_many(
             first_name=item.first_name,
             last_name=item.last_name,
             email=item.email,
+            email_key=email_key(item.email),
             company=item.company,
             created_at=now,
             updated_at=now,
@@ -114,6 +115,8 @@ async def update(
             raise ValidationFailed("workspaceId: a contact cannot move to another workspace")
     for name, value in changes.items():
         setattr(contact, name, value)
+    if "email" in changes:
+        contact.email_key = email_key(contact.email)
     contact.updated_at = utcnow()
     current = (await repository.phone_numbers_of(session, [contact.id])).get(contact.id, [])
     if phone_numbers is not None:
@@ -182,6 +185,11 @@ def _normalize_all(raw_numbers: list[str], default_region: str, *, field: str) -
         if number not in normalized:
             normalized.append(number)
     return normalized
+
+
+def email_key(email: str | None) -> str | None:
+    """The form emails are matched in: lower-cased, since addresses are used case-blind."""
+    return None if email is None else email.lower()
 
 
 def _row(instance: Contact | PhoneNumber) -> dict:

@@ -1,10 +1,11 @@
 """Everything that differs between SQLite and PostgreSQL lives here."""
 
+import uuid
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -39,3 +40,16 @@ def insert_ignoring_conflicts(
     """``INSERT ... ON CONFLICT (columns) DO NOTHING`` in the session's dialect."""
     module = postgresql if dialect_name == "postgresql" else sqlite
     return module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
+
+
+async def lock_workspace_contacts(session: AsyncSession, workspace_id: uuid.UUID) -> None:
+    """Hold, until commit, the right to create contacts by email or number in a workspace.
+
+    Two concurrent requests would otherwise both miss an email and both create it. On
+    PostgreSQL a transaction-scoped advisory lock keyed by the workspace; SQLite write
+    transactions already hold the database's write lock (see configure_engine).
+    """
+    if session.bind.dialect.name == "postgresql":
+        # The lock key is a signed 64-bit integer: the workspace id's first 8 bytes.
+        key = int.from_bytes(workspace_id.bytes[:8], "big", signed=True)
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -128,12 +128,17 @@ class ApiKey(Base):
 
 class Contact(Base, WorkspaceOwned):
     __tablename__ = "contacts"
-    __table_args__ = (Index(None, "workspace_id", "created_at", "id"),)
+    __table_args__ = (
+        Index(None, "workspace_id", "created_at", "id"),
+        Index(None, "workspace_id", "email_key", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = _id()
     first_name: Mapped[str] = mapped_column(String(255), default="")
     last_name: Mapped[str] = mapped_column(String(255), default="")
     email: Mapped[str | None] = mapped_column(String(320))
+    # The email lower-cased: what OpenCX matching compares (see contacts.service.email_key).
+    email_key: Mapped[str | None] = mapped_column(String(320))
     company: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
@@ -167,6 +172,10 @@ class Sequence(Base, WorkspaceOwned):
     creator_membership_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organization_memberships.id")
     )
+    # OpenCX: only a continuous sequence takes contacts through /opencx, and only those
+    # its filter (relance.sequences.filters) applies to.
+    is_continuous: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    filter: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -296,3 +305,16 @@ class Call(Base, WorkspaceOwned):
     recording_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
+
+
+class ContinuousRun(Base, WorkspaceOwned):
+    """One accepted OpenCX request: what happened to each of its items, in order."""
+
+    __tablename__ = "continuous_runs"
+    __table_args__ = (Index(None, "created_at"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    sequence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"))
+    # [{"input": <item as sent>, "outcome": str, "contact_id": str | None}, ...]
+    items: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = _created_at()

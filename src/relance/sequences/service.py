@@ -20,12 +20,15 @@ from relance.db.models import (
 )
 from relance.db.types import utcnow
 from relance.errors import NotFound, ValidationFailed
-from relance.sequences import enrolment, repository
+from relance.sequences import enrolment, filters, repository
 from relance.sequences.enrolment import EnrolmentRequest
 from relance.tags import repository as tags_repository
 from relance.tenancy import repository as tenancy_repository
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import resolve_workspace
+
+
+UNCHANGED = object()
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,12 @@ async def create(
     assigned_to_ids: list[uuid.UUID],
     contact_ids: list[uuid.UUID],
     workspace_id: uuid.UUID | None,
+    is_continuous: bool = False,
+    filter: dict | None = None,
 ) -> SequenceView:
     """Create a sequence with its reps, and enrol ``contact_ids`` as the add operation does."""
+    if filter is not None:
+        filters.validate(filter)
     workspace_id = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
     assigned_to_ids = list(dict.fromkeys(assigned_to_ids))
     members = await tenancy_repository.workspace_memberships_for(
@@ -58,6 +65,8 @@ async def create(
         workspace_id=workspace_id,
         name=name,
         creator_membership_id=creator_id,
+        is_continuous=is_continuous,
+        filter=filter,
         created_at=now,
         updated_at=now,
     )
@@ -97,9 +106,16 @@ async def update(
     sequence_id: uuid.UUID,
     name: str | None,
     assigned_to_ids: list[uuid.UUID] | None,
+    is_continuous: bool | None = None,
+    filter: dict | None | object = UNCHANGED,
 ) -> SequenceView:
-    """Rename, or replace the assignees (their contacts stay theirs; new ones go to the new list)."""
+    """Change what is given: the assignees are replaced (their contacts stay theirs; new ones
+    go to the new list), ``filter=None`` clears the filter."""
     sequence = await _live(session, sequence_id)
+    if filter is not UNCHANGED:
+        sequence.filter = None if filter is None else filters.validate(filter)
+    if is_continuous is not None:
+        sequence.is_continuous = is_continuous
     if name is not None:
         sequence.name = name
     if assigned_to_ids is not None:

@@ -1,7 +1,7 @@
 """The /v1 wire format: the Skipcall DTOs, field for field, plus Relance's extensions."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
@@ -17,6 +17,23 @@ Email = Annotated[
 ]
 RawPhoneNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
+
+CONTINUOUS_DESCRIPTION = (
+    "Relance extension (OpenCX's is_continuous): only a continuous sequence takes contacts "
+    "through POST /opencx/sequences/{sequence_id}/contacts."
+)
+FILTER_DESCRIPTION = (
+    "Relance extension: which contacts POST /opencx/sequences/{sequence_id}/contacts may add "
+    '(the /v1 add ignores it). A condition {"field", "op", "value"} or a group {"all": [...]} '
+    '/ {"any": [...]} of one or more filters, at most 5 groups deep. field: firstName, '
+    "lastName, email, company, phoneCountry (ISO regions of the contact's numbers). op: eq, neq, "
+    "contains, startsWith, endsWith (value a string), in (a non-empty list of strings), exists "
+    "(true or false). Text comparisons ignore case; a field with no value satisfies only neq "
+    "and exists: false; on phoneCountry a condition holds when it holds for any number. "
+    'Example: {"all": [{"field": "phoneCountry", "op": "in", "value": ["FR", "BE"]}, '
+    '{"any": [{"field": "email", "op": "endsWith", "value": "@acme.com"}, '
+    '{"field": "company", "op": "exists", "value": true}]}]}'
+)
 
 # --- sequences -------------------------------------------------------------------------
 
@@ -35,11 +52,17 @@ class CreateSequenceDto(RequestModel):
         description="Relance extension: the workspace of the sequence. Defaults to the only "
         "workspace the API key can reach.",
     )
+    is_continuous: bool = Field(default=False, description=CONTINUOUS_DESCRIPTION)
+    filter: dict[str, Any] | None = Field(default=None, description=FILTER_DESCRIPTION)
 
 
 class UpdateSequenceDto(RequestModel):
     name: Name | None = None
     assigned_to_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
+    is_continuous: bool = Field(default=None, description=CONTINUOUS_DESCRIPTION)  # type: ignore[assignment]
+    filter: dict[str, Any] | None = Field(
+        default=None, description=FILTER_DESCRIPTION + " Send null to clear it."
+    )
 
 
 class AssignedUserDto(ResponseModel):
@@ -54,6 +77,8 @@ class SequenceDto(ResponseModel):
     name: str
     organization_membership_id: uuid.UUID
     workspace_id: uuid.UUID
+    is_continuous: bool
+    filter: dict[str, Any] | None
     created_at: Timestamp
     updated_at: Timestamp
     contact_count: int

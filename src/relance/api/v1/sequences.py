@@ -53,6 +53,8 @@ async def create_sequence(body: CreateSequenceDto, session: TenantSession) -> Se
         assigned_to_ids=body.assigned_to_ids,
         contact_ids=body.contact_ids,
         workspace_id=body.workspace_id,
+        is_continuous=body.is_continuous,
+        filter=body.filter,
     )
     return shaping.sequence(view)
 
@@ -78,6 +80,8 @@ async def update_sequence(id: str, body: UpdateSequenceDto, session: TenantSessi
         sequence_id=path_id(id, "Sequence"),
         name=body.name,
         assigned_to_ids=body.assigned_to_ids,
+        is_continuous=body.is_continuous,
+        filter=body.filter if "filter" in body.model_fields_set else service.UNCHANGED,
     )
     return shaping.sequence(view)
 

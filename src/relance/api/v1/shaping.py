@@ -29,6 +29,8 @@ def sequence(view: SequenceView) -> SequenceDto:
         name=s.name,
         organization_membership_id=s.creator_membership_id,
         workspace_id=s.workspace_id,
+        is_continuous=s.is_continuous,
+        filter=s.filter,
         created_at=s.created_at,
         updated_at=s.updated_at,
         contact_count=view.contact_count,
