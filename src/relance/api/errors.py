@@ -35,6 +35,8 @@ _HTTP_CODES = {
 
 
 OPENCX_PREFIX = "/opencx"
+# OpenCX's ErrorDto names; Python's own differ for 413 ("Request Entity Too Large").
+_OPENCX_PHRASES = {413: "Payload Too Large"}
 
 
 def error_response(
@@ -42,7 +44,8 @@ def error_response(
 ) -> JSONResponse:
     """The error body of the dialect ``path`` belongs to."""
     if path == OPENCX_PREFIX or path.startswith(OPENCX_PREFIX + "/"):
-        body: dict = {"statusCode": status, "message": message, "error": HTTPStatus(status).phrase}
+        phrase = _OPENCX_PHRASES.get(status) or HTTPStatus(status).phrase
+        body: dict = {"statusCode": status, "message": message, "error": phrase}
     else:
         body = {"error": {"code": code, "message": message, "status": status}}
     return JSONResponse(body, status_code=status, headers=headers)
