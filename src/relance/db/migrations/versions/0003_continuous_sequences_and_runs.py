@@ -34,6 +34,7 @@ def upgrade() -> None:
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email_key', sa.String(length=320), nullable=True))
         batch_op.create_index(batch_op.f('ix_contacts_workspace_id_email_key_created_at'), ['workspace_id', 'email_key', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contacts_workspace_id_id'), ['workspace_id', 'id'], unique=False)
     # Existing contacts. lower() folds ASCII only on SQLite; new rows are folded in Python.
     op.execute("UPDATE contacts SET email_key = lower(email) WHERE email IS NOT NULL")
 
@@ -49,6 +50,7 @@ def downgrade() -> None:
         batch_op.drop_column('is_continuous')
 
     with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contacts_workspace_id_id'))
         batch_op.drop_index(batch_op.f('ix_contacts_workspace_id_email_key_created_at'))
         batch_op.drop_column('email_key')
 
