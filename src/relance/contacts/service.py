@@ -16,8 +16,6 @@ from relance.sequences import repository as sequences_repository
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import resolve_workspace
 
-UNSET: object = object()
-
 
 @dataclass
 class ContactInput:

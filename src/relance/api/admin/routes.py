@@ -17,13 +17,14 @@ from relance.api.admin.schemas import (
     WorkspaceMembershipRefDto,
 )
 from relance.api.deps import AdminSession, path_id
+from relance.db.models import Organization
 from relance.tenancy import service
 from relance.tenancy.service import NewApiKey, NewMember
 
 router = APIRouter(prefix="/admin/v1", tags=["Admin"])
 
 
-def organization_dto(organization) -> OrganizationDto:  # noqa: ANN001
+def organization_dto(organization: Organization) -> OrganizationDto:
     return OrganizationDto.model_validate(organization, from_attributes=True)
 
 

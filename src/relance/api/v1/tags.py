@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.api.deps import TenantSession, path_id
 from relance.api.schemas import Page
@@ -59,7 +60,9 @@ async def delete_tag(id: str, session: TenantSession) -> Response:
     return Response(status_code=204)
 
 
-async def _set_tags(id: str, contact_id: str, body: TagIdsDto, session, *, replace: bool) -> ContactTagsDto:  # noqa: ANN001
+async def _set_tags(
+    id: str, contact_id: str, body: TagIdsDto, session: AsyncSession, *, replace: bool
+) -> ContactTagsDto:
     tags = await service.set_contact_tags(
         session,
         sequence_id=path_id(id, "Sequence"),
