@@ -95,7 +95,9 @@ async def seed(database: Database, tenant, sequence_id: str) -> list[uuid.UUID]:
             )
     if database.engine.dialect.name == "postgresql":
         # What autovacuum does to a table of this size in production: statistics for the
-        # planner, and a visibility map so that index-only scans skip the heap.
+        # planner, and a visibility map so that index-only scans skip the heap. Pooled
+        # connections are closed first so that none holds back what VACUUM may mark.
+        await database.engine.dispose()
         async with database.engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await autocommit.exec_driver_sql("VACUUM ANALYZE")
