@@ -105,7 +105,12 @@ async def add_contacts(
         session, items=creations.inputs, default_region=default_region, field_prefix="contacts[{index}]."
     )
     created_ids = [view.contact.id for view in created]
-    facts = await _facts(session, [*by_id.values(), *by_email.values(), *by_number.values()], created)
+    # Only a filter reads the facts; without one, their query and number parsing are skipped.
+    facts = (
+        {}
+        if sequence.filter is None
+        else await _facts(session, [*by_id.values(), *by_email.values(), *by_number.values()], created)
+    )
 
     seen: set[uuid.UUID] = set()
     to_enrol: list[_Resolution] = []
