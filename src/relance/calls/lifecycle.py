@@ -58,6 +58,14 @@ def is_allowed(current: CallStatus, target: CallStatus) -> bool:
     return rank(target) > rank(current)
 
 
+REACHES_A_PERSON = frozenset({CallStatus.CONNECTED, CallStatus.COMPLETED})
+
+
+def reaches_a_person(status: CallStatus) -> bool:
+    """A call in this status got a person on the line (its ``connected_at`` is stamped)."""
+    return status in REACHES_A_PERSON
+
+
 def has_started(status: CallStatus) -> bool:
     return status != CallStatus.NOT_INITIATED
 

@@ -12,9 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relance.calls.lifecycle import CallStatus
 from relance.db.models import Call, PhoneNumber, SequenceContact
 
-_REACHED = [CallStatus.CONNECTED.value, CallStatus.COMPLETED.value]
-
-
 async def get(session: AsyncSession, call_id: uuid.UUID) -> Call | None:
     return await session.scalar(select(Call).where(Call.id == call_id))
 
@@ -79,17 +76,19 @@ async def calls_of_page(
 
 
 @dataclass(frozen=True)
-class StatusFacts:
+class StatusFactsRow:
     enrolment_id: uuid.UUID
+    reached_a_person: bool
     has_number: bool
-    ever_reached: bool
+    under_way: bool
     last_call: str | None
 
 
 async def status_facts(
-    session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID]
-) -> list[StatusFacts]:
-    """What the status rule needs for each sequence contact, in one statement."""
+    session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], under_way: Collection[str]
+) -> list[StatusFactsRow]:
+    """The facts ``calls.statuses`` derives each sequence contact's status from, in one
+    statement; ``under_way`` is the rule's set of statuses of a call still in progress."""
     same_pair = (Call.sequence_id == SequenceContact.sequence_id) & (
         Call.contact_id == SequenceContact.contact_id
     )
@@ -104,12 +103,15 @@ async def status_facts(
     rows = await session.execute(
         select(
             SequenceContact.id,
+            exists().where(same_pair, Call.connected_at.is_not(None)),
             exists().where(PhoneNumber.contact_id == SequenceContact.contact_id),
-            exists().where(same_pair, Call.status.in_(_REACHED)),
+            exists().where(same_pair, Call.status.in_(list(under_way))),
             last_call,
         ).where(SequenceContact.id.in_(list(enrolment_ids)))
     )
-    return [StatusFacts(row[0], bool(row[1]), bool(row[2]), row[3]) for row in rows]
+    return [
+        StatusFactsRow(row[0], bool(row[1]), bool(row[2]), bool(row[3]), row[4]) for row in rows
+    ]
 
 
 async def store_statuses(session: AsyncSession, *, statuses: dict[uuid.UUID, str | None]) -> None:

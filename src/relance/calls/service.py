@@ -6,7 +6,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calls import repository, statuses
-from relance.calls.lifecycle import CallStatus, has_ended, has_started, is_allowed
+from relance.calls.lifecycle import (
+    CallStatus,
+    has_ended,
+    has_started,
+    is_allowed,
+    reaches_a_person,
+)
 from relance.calls.repository import CallFilters
 from relance.contacts import repository as contacts_repository
 from relance.db.models import Call
@@ -126,12 +132,15 @@ def _move(
     ended_at: datetime | None,
     now: datetime,
 ) -> None:
-    """Set the status; stamp the start and end the client did not give as happening now.
+    """Set the status; stamp the start and end the client did not give as happening now,
+    and ``connected_at`` the first time the call reaches a person (never cleared after).
 
     Times are cut to the millisecond first, as stored and shown, so that the checks and the
     duration agree with what the API returns.
     """
     call.status = status
+    if reaches_a_person(status) and call.connected_at is None:
+        call.connected_at = now
     started_at = None if started_at is None else truncate_to_ms(started_at)
     ended_at = None if ended_at is None else truncate_to_ms(ended_at)
     if started_at is None and has_started(status):

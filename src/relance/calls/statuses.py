@@ -4,23 +4,29 @@ This is the one place the rule lives (the README shows it as a table). The first
 that applies wins; "last call" is the latest by createdAt, then id, NOT_INITIATED calls
 ignored:
 
-1. CONNECTED       some call reached a person (CONNECTED or COMPLETED), ever
+1. CONNECTED       some call reached a person (entered CONNECTED or COMPLETED), ever,
+                   whatever it moved to next
 2. MISSING_NUMBER  the contact has no phone number
 3. null            no call yet
-4. RUNNING         a call is under way, or the last one reached no one (BUSY, NO_ANSWER,
-                   MISSED_CALL): the contact is still to be called
+4. RUNNING         some call is under way (INITIATED, QUEUED, RINGING, IN_PROGRESS),
+                   whichever call is the last; or, none being under way, the last call
+                   reached no one (BUSY, NO_ANSWER, MISSED_CALL): still to be called
 5. RESPONDER       the last call hit voicemail
 6. ERROR           the last call failed on the number or the route
 7. CANCELLED       the last call was cancelled
 
-The result is stored on the sequence-contact row (indexed for ``?status=``) and refreshed
-in the transaction of every change that can move it: a call created or moved, a contact's
-numbers changed, a contact enrolled or resurrected.
+The facts the rule reads are computed beside it, by ``refresh`` (one statement for any
+number of contacts): "reached a person, ever" is a call's ``connected_at`` stamp, set the
+first time it enters CONNECTED or COMPLETED (``calls.service``), so it survives the call
+moving on. The result is stored on the sequence-contact row (indexed for ``?status=``)
+and refreshed in the transaction of every change that can move it: a call created or
+moved, a contact's numbers changed, a contact enrolled or resurrected.
 """
 
 import enum
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,12 +43,11 @@ class SequenceContactStatus(enum.StrEnum):
     MISSING_NUMBER = "MISSING_NUMBER"
 
 
-REACHED_A_PERSON = frozenset({CallStatus.CONNECTED, CallStatus.COMPLETED})
+UNDER_WAY = frozenset(
+    {CallStatus.INITIATED, CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS}
+)
+# Lines 4 to 7, read on the last call when no call is under way and none reached a person.
 _BY_LAST_CALL = {
-    CallStatus.INITIATED: SequenceContactStatus.RUNNING,
-    CallStatus.QUEUED: SequenceContactStatus.RUNNING,
-    CallStatus.RINGING: SequenceContactStatus.RUNNING,
-    CallStatus.IN_PROGRESS: SequenceContactStatus.RUNNING,
     CallStatus.BUSY: SequenceContactStatus.RUNNING,
     CallStatus.NO_ANSWER: SequenceContactStatus.RUNNING,
     CallStatus.MISSED_CALL: SequenceContactStatus.RUNNING,
@@ -54,32 +59,47 @@ _BY_LAST_CALL = {
 }
 
 
-def derive(
-    *, ever_reached: bool, has_number: bool, last_call: CallStatus | None
-) -> SequenceContactStatus | None:
-    """The rule above. ``last_call`` is the latest call that left NOT_INITIATED, if any."""
-    if ever_reached:
+@dataclass(frozen=True)
+class StatusFacts:
+    """What the rule reads about one contact in one sequence."""
+
+    reached_a_person: bool  # some call has connected_at set
+    has_number: bool
+    under_way: bool  # some call is in UNDER_WAY
+    last_call: CallStatus | None  # the latest call that left NOT_INITIATED
+
+
+def derive(facts: StatusFacts) -> SequenceContactStatus | None:
+    """The rule above, line by line."""
+    if facts.reached_a_person:
         return SequenceContactStatus.CONNECTED
-    if not has_number:
+    if not facts.has_number:
         return SequenceContactStatus.MISSING_NUMBER
-    if last_call is None:
+    if facts.last_call is None:
         return None
-    return _BY_LAST_CALL[last_call]
+    if facts.under_way:
+        return SequenceContactStatus.RUNNING
+    return _BY_LAST_CALL[facts.last_call]
 
 
 async def refresh(session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID]) -> None:
-    """Recompute and store the status of these sequence contacts, in three statements."""
+    """Recompute and store the status of these sequence contacts, in two statements."""
     if not enrolment_ids:
         return
-    facts = await repository.status_facts(session, enrolment_ids=enrolment_ids)
+    rows = await repository.status_facts(
+        session, enrolment_ids=enrolment_ids, under_way=[s.value for s in UNDER_WAY]
+    )
     await repository.store_statuses(
         session,
         statuses={
-            fact.enrolment_id: derive(
-                ever_reached=fact.ever_reached,
-                has_number=fact.has_number,
-                last_call=None if fact.last_call is None else CallStatus(fact.last_call),
+            row.enrolment_id: derive(
+                StatusFacts(
+                    reached_a_person=row.reached_a_person,
+                    has_number=row.has_number,
+                    under_way=row.under_way,
+                    last_call=None if row.last_call is None else CallStatus(row.last_call),
+                )
             )
-            for fact in facts
+            for row in rows
         },
     )

@@ -306,6 +306,9 @@ class Call(Base, WorkspaceOwned):
     status: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the call first reached a person (entered CONNECTED or COMPLETED); it stays set
+    # whatever the call moves to next, so "reached a person, ever" is a fact of the row.
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recording_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
