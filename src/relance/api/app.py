@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         return {"status": "ok"}
 
     _declare_bearer_security(app)
+    app.add_middleware(middleware.RetryTransientConflicts)
     app.add_middleware(middleware.RateLimitHeaders)
     app.add_middleware(middleware.BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

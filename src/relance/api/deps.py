@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Request
 from fastapi.exceptions import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.api.state import record_budget
+from relance.api.state import record_budget, spent_budget
 from relance.db.engine import Database
 from relance.errors import NotFound, RateLimited, Unauthorized
 from relance.settings import Settings
@@ -49,10 +49,13 @@ async def tenant_session(
         mark_unscoped(session)  # only for the key lookup, replaced by the key's scope below
         scope = await tenancy.authenticate(session, raw_key=bearer_token(authorization))
         bind_scope(session, scope)
-        budget = await request.app.state.rate_limiter.consume(
-            organization_id=scope.organization_id, plan=scope.plan
-        )
-        record_budget(request.scope, budget)
+        # A request run again after a transient conflict spends its budget once.
+        budget = spent_budget(request.scope)
+        if budget is None:
+            budget = await request.app.state.rate_limiter.consume(
+                organization_id=scope.organization_id, plan=scope.plan
+            )
+            record_budget(request.scope, budget)
         if not budget.allowed:
             raise RateLimited(
                 f"Rate limit of {budget.limit} requests per minute exceeded",

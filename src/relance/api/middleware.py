@@ -1,10 +1,17 @@
-"""Pure ASGI middleware: request body size limit and rate-limit headers."""
+"""Pure ASGI middleware: body size limit, rate-limit headers, transient conflict retries."""
+
+import asyncio
+import logging
+import random
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relance.api.errors import error_response
 from relance.api.state import spent_budget
+from relance.db.dialect import is_transient_conflict
+
+log = logging.getLogger("relance")
 
 class RateLimitHeaders:
     """Adds X-RateLimit-* to every response of a request that consumed a budget.
@@ -68,5 +75,66 @@ class BodySizeLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
             scope["path"], 413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_bytes} bytes"
+        )
+        await response(scope, receive, send)
+
+
+class RetryTransientConflicts:
+    """Runs a request again when its transaction was aborted by a concurrent one.
+
+    A deadlock or serialization failure (PostgreSQL) rolls the request's whole transaction
+    back, and the session commits at the request boundary, before any byte of the response
+    is sent: so the request can be run again as if it had just arrived, its body replayed
+    from what the first attempt read. The rate-limit budget is spent once (see
+    ``api.deps.tenant_session``). After ``attempts`` tries, 503 ``UNAVAILABLE`` with a
+    ``Retry-After``: never a 500.
+    """
+
+    def __init__(self, app: ASGIApp, *, attempts: int = 4, first_pause_s: float = 0.01) -> None:
+        self.app = app
+        self.attempts = attempts
+        self.first_pause_s = first_pause_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received: list[Message] = []
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            received.append(message)
+            return message
+
+        for attempt in range(self.attempts):
+            replay = list(received)
+            started = False
+
+            async def attempt_receive() -> Message:
+                return replay.pop(0) if replay else await recording_receive()
+
+            async def tracking_send(message: Message) -> None:
+                nonlocal started
+                started = True
+                await send(message)
+
+            try:
+                await self.app(scope, attempt_receive, tracking_send)
+                return
+            except Exception as error:
+                if started or not is_transient_conflict(error):
+                    raise
+                log.info(
+                    "transient conflict on %s %s (attempt %d): %s",
+                    scope["method"], scope["path"], attempt + 1, type(error.orig).__name__,  # type: ignore[attr-defined]
+                )
+            # Jittered exponential pause, so that the transactions that collided part ways.
+            await asyncio.sleep(self.first_pause_s * 2**attempt * random.uniform(0.5, 1.5))
+        response = error_response(
+            scope["path"],
+            503,
+            "UNAVAILABLE",
+            "The request kept colliding with concurrent changes; retry it",
+            {"Retry-After": "1"},
         )
         await response(scope, receive, send)

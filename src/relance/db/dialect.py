@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -53,3 +54,18 @@ async def lock_workspace_contacts(session: AsyncSession, workspace_id: uuid.UUID
         # The lock key is a signed 64-bit integer: the workspace id's first 8 bytes.
         key = int.from_bytes(workspace_id.bytes[:8], "big", signed=True)
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+# PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back
+# only because of a concurrent one, and the same work run again can succeed.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_transient_conflict(error: BaseException) -> bool:
+    """Whether ``error`` is a transaction aborted by a concurrent one, safe to run again.
+
+    SQLite never raises one: its writers queue on the database lock (busy timeout).
+    """
+    if not isinstance(error, DBAPIError):
+        return False
+    return getattr(error.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES

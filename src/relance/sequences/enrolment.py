@@ -3,6 +3,17 @@
 Every path that changes which contacts are active in a sequence goes through here, so
 that the reps' maintained loads (``SequenceAssignee.active_load``) stay exact. Each
 function issues a fixed number of statements whatever the batch size.
+
+Locks are taken in one order, so that concurrent changes wait for each other instead of
+deadlocking (on PostgreSQL; SQLite serializes writers):
+
+1. the contacts: a delete locks its contact, an enrolment takes a key-share lock on the
+   contacts it enrols (which waits only for a delete);
+2. the rep rows of the sequences concerned, by sequence id then row id;
+3. the enrolment rows.
+
+So a contact delete, once it holds its contact, sees every sequence the contact will ever
+have a row in, and no row can be made active behind its back without its load released.
 """
 
 import uuid
@@ -45,6 +56,10 @@ async def enrol(
     assignee, which must be one of the sequence's assignees (else ValidationFailed naming
     ``field[i]``), or to the least loaded assignee, counting the batch's earlier items.
     """
+    wanted = list(dict.fromkeys(r.contact_id for r in requests))
+    await repository.lock_contacts_to_enrol(
+        session, workspace_id=sequence.workspace_id, contact_ids=wanted
+    )
     loads = Loads(
         [
             Rep(r.workspace_membership_id, r.position, r.active_load, r.is_assignee)
@@ -57,7 +72,6 @@ async def enrol(
                 f"{field}[{index}].assignedToWorkspaceMembershipId: "
                 "not an assignee of this sequence"
             )
-    wanted = list(dict.fromkeys(r.contact_id for r in requests))
     found = await repository.candidates(session, sequence=sequence, contact_ids=wanted)
 
     now = utcnow()
@@ -125,7 +139,10 @@ async def withdraw(
 
 
 async def withdraw_contact_everywhere(session: AsyncSession, *, contact_id: uuid.UUID) -> None:
-    """Remove a contact from every sequence it is active in (before the contact is deleted)."""
+    """Remove a contact from every sequence it is active in, and keep it from being enrolled
+    again until commit (before the contact is deleted)."""
+    await repository.lock_contact_for_delete(session, contact_id)
+    await repository.lock_reps_of_contact(session, contact_id)
     removed = await repository.soft_delete(session, contact_ids=[contact_id], now=utcnow())
     # A contact has one row per sequence, so each (sequence, rep) pair loses exactly one.
     await repository.release_one_each(session, reps=removed)

@@ -84,16 +84,51 @@ async def assignees_of(
 async def lock_reps(session: AsyncSession, sequence_id: uuid.UUID) -> list[SequenceAssignee]:
     """The sequence's rep rows, locked until commit so that concurrent batches queue up.
 
-    On PostgreSQL this is ``SELECT ... FOR UPDATE``; SQLite write transactions already hold
-    the database's write lock (see relance.db.dialect).
+    Part of the one lock order of ``sequences.enrolment``. On PostgreSQL this is
+    ``SELECT ... FOR UPDATE``; SQLite write transactions already hold the database's
+    write lock (see relance.db.dialect).
     """
     rows = await session.scalars(
         select(SequenceAssignee)
         .where(SequenceAssignee.sequence_id == sequence_id)
-        .order_by(SequenceAssignee.position)
+        .order_by(SequenceAssignee.id)
         .with_for_update()
     )
     return list(rows)
+
+
+async def lock_reps_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> None:
+    """Lock the rep rows of every sequence the contact has a row in (active or removed),
+    by sequence id then row id, the order ``lock_reps`` takes one sequence's in."""
+    await session.execute(
+        select(SequenceAssignee.id)
+        .where(
+            SequenceAssignee.sequence_id.in_(
+                select(SequenceContact.sequence_id).where(SequenceContact.contact_id == contact_id)
+            )
+        )
+        .order_by(SequenceAssignee.sequence_id, SequenceAssignee.id)
+        .with_for_update()
+    )
+
+
+async def lock_contact_for_delete(session: AsyncSession, contact_id: uuid.UUID) -> None:
+    """Lock the contact until commit: enrolments of it wait (``lock_contacts_to_enrol``)."""
+    await session.execute(select(Contact.id).where(Contact.id == contact_id).with_for_update())
+
+
+async def lock_contacts_to_enrol(
+    session: AsyncSession, *, workspace_id: uuid.UUID, contact_ids: Collection[uuid.UUID]
+) -> None:
+    """A key-share lock on contacts about to be enrolled: it waits for a delete of one of
+    them to commit, and blocks neither other enrolments nor updates of the same contacts."""
+    if contact_ids:
+        await session.execute(
+            select(Contact.id)
+            .where(Contact.id.in_(sorted(contact_ids)), Contact.workspace_id == workspace_id)
+            .order_by(Contact.id)
+            .with_for_update(read=True, key_share=True)
+        )
 
 
 async def insert_reps(session: AsyncSession, rows: list[dict]) -> None:
