@@ -83,7 +83,7 @@ async def create_demo_tenant(
         items = [_fake_contact(rng, i) for i in range(contacts_count)]
         items[0].phone_numbers = []  # someone to find a number for: MISSING_NUMBER
         created = await contacts.create_many(
-            session, items=items, default_region=default_region, field_prefix="contacts[{index}]."
+            session, items=items, default_region=default_region, batch="contacts"
         )
         contact_ids = [view.contact.id for view in created]
         enrolled = contact_ids[: contacts_count * 2 // 3]

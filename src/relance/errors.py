@@ -11,8 +11,14 @@ class RelanceError(Exception):
 
 
 class ValidationFailed(RelanceError):
+    """A 400. ``item`` is (batch field, index) when the problem is one item of a batch."""
+
     status = 400
     code = "VALIDATION_ERROR"
+
+    def __init__(self, message: str, *, item: tuple[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.item = item
 
 
 class Unauthorized(RelanceError):

@@ -34,11 +34,12 @@ class ContactView:
 
 
 async def create_many(
-    session: AsyncSession, *, items: list[ContactInput], default_region: str, field_prefix: str
+    session: AsyncSession, *, items: list[ContactInput], default_region: str, batch: str | None
 ) -> list[ContactView]:
     """Create contacts in one transaction, in the order given; the first bad item fails all.
 
-    ``field_prefix`` names an item in errors: ``contacts[3]`` for bulk, empty for a single create.
+    ``batch`` names the items in errors (``contacts`` gives ``contacts[3].phoneNumbers[0]``);
+    None for a single create, whose errors name the field alone.
     """
     scope = scope_of(session)
     now = utcnow()
@@ -46,9 +47,13 @@ async def create_many(
     number_rows: list[dict] = []
     views: list[ContactView] = []
     for index, item in enumerate(items):
-        where = field_prefix.format(index=index)
-        workspace_id = resolve_workspace(scope, item.workspace_id, field=f"{where}workspaceId")
-        numbers = _normalize_all(item.phone_numbers, default_region, field=f"{where}phoneNumbers")
+        where = "" if batch is None else f"{batch}[{index}]."
+        item_of_batch = None if batch is None else (batch, index)
+        try:
+            workspace_id = resolve_workspace(scope, item.workspace_id, field=f"{where}workspaceId")
+            numbers = _normalize_all(item.phone_numbers, default_region, field=f"{where}phoneNumbers")
+        except ValidationFailed as error:
+            raise ValidationFailed(error.message, item=item_of_batch) from None
         contact = Contact(
             id=new_id(),
             workspace_id=workspace_id,

@@ -102,7 +102,7 @@ async def add_contacts(
         resolutions.append(_resolve(item, number, by_id, by_email, by_number, creations, workspace_id))
 
     created = await contacts_service.create_many(
-        session, items=creations.inputs, default_region=default_region, field_prefix="contacts[{index}]."
+        session, items=creations.inputs, default_region=default_region, batch="contacts"
     )
     created_ids = [view.contact.id for view in created]
     # Only a filter reads the facts; without one, their query and number parsing are skipped.

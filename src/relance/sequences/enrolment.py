@@ -70,7 +70,8 @@ async def enrol(
         if request.assignee_id is not None and not loads.is_eligible(request.assignee_id):
             raise ValidationFailed(
                 f"{field}[{index}].assignedToWorkspaceMembershipId: "
-                "not an assignee of this sequence"
+                "not an assignee of this sequence",
+                item=(field, index),
             )
     found = await repository.candidates(session, sequence=sequence, contact_ids=wanted)
 

@@ -254,7 +254,8 @@ def _check_members(assigned_to_ids: list[uuid.UUID], members: dict) -> None:
     for index, member_id in enumerate(assigned_to_ids):
         if member_id not in members:
             raise ValidationFailed(
-                f"assignedToIds[{index}]: not a member of the sequence's workspace"
+                f"assignedToIds[{index}]: not a member of the sequence's workspace",
+                item=("assignedToIds", index),
             )
 
 

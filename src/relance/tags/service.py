@@ -91,7 +91,7 @@ async def set_contact_tags(
     )
     for index, tag_id in enumerate(tag_ids):
         if tag_id not in known:
-            raise ValidationFailed(f"tagIds[{index}]: unknown tag {tag_id}")
+            raise ValidationFailed(f"tagIds[{index}]: unknown tag {tag_id}", item=("tagIds", index))
     if replace:
         await repository.detach(session, enrolment_id=enrolment.id, keep=wanted)
     await repository.attach(

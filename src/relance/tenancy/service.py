@@ -206,4 +206,6 @@ async def _check_workspaces(
     known = set(await repository.organization_workspace_ids(session, organization_id))
     for index, workspace_id in enumerate(workspace_ids):
         if workspace_id not in known:
-            raise ValidationFailed(f"{field}[{index}]: no such workspace in this organization")
+            raise ValidationFailed(
+                f"{field}[{index}]: no such workspace in this organization", item=(field, index)
+            )

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Response
 
+from relance.api import batches
 from relance.api.admin.schemas import (
     AddWorkspaceMemberDto,
     ApiKeyDto,
@@ -85,14 +86,16 @@ async def create_workspace(id: str, body: CreateWorkspaceDto, session: AdminSess
 
 @router.post("/organizations/{id}/members", status_code=201)
 async def create_member(id: str, body: CreateMemberDto, session: AdminSession) -> MemberDto:
-    new = await service.create_member(
-        session,
-        organization_id=path_id(id, "Organization"),
-        email=body.email,
-        first_name=body.first_name,
-        last_name=body.last_name,
-        workspace_ids=body.workspace_ids,
-    )
+    workspaces = batches.read(body.workspace_ids or [], field="workspaceIds")
+    with batches.first_invalid_item_wins(workspaces):
+        new = await service.create_member(
+            session,
+            organization_id=path_id(id, "Organization"),
+            email=body.email,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            workspace_ids=None if body.workspace_ids is None else workspaces.valid,
+        )
     return member_dto(new)
 
 
@@ -110,13 +113,15 @@ async def add_workspace_member(
 
 @router.post("/organizations/{id}/api-keys", status_code=201)
 async def create_api_key(id: str, body: CreateApiKeyDto, session: AdminSession) -> ApiKeyDto:
-    new = await service.create_api_key(
-        session,
-        organization_id=path_id(id, "Organization"),
-        name=body.name,
-        mode=body.mode,
-        workspace_ids=body.workspace_ids,
-    )
+    workspaces = batches.read(body.workspace_ids or [], field="workspaceIds")
+    with batches.first_invalid_item_wins(workspaces):
+        new = await service.create_api_key(
+            session,
+            organization_id=path_id(id, "Organization"),
+            name=body.name,
+            mode=body.mode,
+            workspace_ids=None if body.workspace_ids is None else workspaces.valid,
+        )
     return api_key_dto(new)
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from relance.api.batches import Checked
 from relance.api.schemas import RequestModel, ResponseModel, Timestamp
 from relance.tenancy.plans import Plan, SubscriptionStatus, parse_plan
 
@@ -58,7 +59,7 @@ class CreateMemberDto(RequestModel):
     ]
     first_name: Annotated[str, StringConstraints(max_length=255)] | None = None
     last_name: Annotated[str, StringConstraints(max_length=255)] | None = None
-    workspace_ids: list[uuid.UUID] | None = None
+    workspace_ids: list[Checked[uuid.UUID]] | None = None
 
 
 class WorkspaceMembershipRefDto(ResponseModel):
@@ -87,7 +88,7 @@ class WorkspaceMembershipDto(ResponseModel):
 class CreateApiKeyDto(RequestModel):
     name: Name
     mode: Literal["live", "test"]
-    workspace_ids: list[uuid.UUID] | None = Field(
+    workspace_ids: list[Checked[uuid.UUID]] | None = Field(
         default=None, description="null: every workspace of the organization, later ones included"
     )
 

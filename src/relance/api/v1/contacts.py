@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from relance.api import batches
 from relance.api.deps import TenantSession, get_settings, path_id
 from relance.api.schemas import Page
 from relance.api.v1 import shaping
@@ -41,7 +42,7 @@ async def create_contact(
     body: CreateContactDto, session: TenantSession, settings: SettingsDep
 ) -> ContactDto:
     [view] = await service.create_many(
-        session, items=[_input(body)], default_region=settings.default_region, field_prefix=""
+        session, items=[_input(body)], default_region=settings.default_region, batch=None
     )
     return shaping.contact(view)
 
@@ -51,13 +52,15 @@ async def create_contacts(
     body: BulkCreateContactsDto, session: TenantSession, settings: SettingsDep
 ) -> ContactListDto:
     """All or nothing, in one transaction; answered in the order sent. An invalid item is a
-    400 naming it as ``contacts[i]``."""
-    views = await service.create_many(
-        session,
-        items=[_input(item) for item in body.contacts],
-        default_region=settings.default_region,
-        field_prefix="contacts[{index}].",
-    )
+    400 naming the first one as ``contacts[i]``, whatever is wrong with it."""
+    batch = batches.read(body.contacts, field="contacts")
+    with batches.first_invalid_item_wins(batch):
+        views = await service.create_many(
+            session,
+            items=[_input(item) for item in batch.valid],
+            default_region=settings.default_region,
+            batch="contacts",
+        )
     return ContactListDto(data=[shaping.contact(v) for v in views])
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from relance.api.batches import Checked
 from relance.api.schemas import PageQuery, RequestModel, ResponseModel, Timestamp
 from relance.calls.lifecycle import CallStatus
 from relance.calls.statuses import SequenceContactStatus
@@ -40,7 +41,7 @@ FILTER_DESCRIPTION = (
 
 class CreateSequenceDto(RequestModel):
     name: Name
-    assigned_to_ids: list[uuid.UUID] = Field(
+    assigned_to_ids: list[Checked[uuid.UUID]] = Field(
         max_length=100, description="OrganizationMembership IDs of users to assign this sequence to"
     )
     creator_id: uuid.UUID = Field(description="OrganizationMembership ID of the creator")
@@ -58,7 +59,7 @@ class CreateSequenceDto(RequestModel):
 
 class UpdateSequenceDto(RequestModel):
     name: Name | None = None
-    assigned_to_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
+    assigned_to_ids: list[Checked[uuid.UUID]] | None = Field(default=None, max_length=100)
     is_continuous: bool = Field(default=None, description=CONTINUOUS_DESCRIPTION)  # type: ignore[assignment]
     filter: dict[str, Any] | None = Field(
         default=None, description=FILTER_DESCRIPTION + " Send null to clear it."
@@ -91,7 +92,7 @@ class ContactAssignmentDto(RequestModel):
 
 
 class ContactAssignmentBatchDto(RequestModel):
-    contacts: list[ContactAssignmentDto] = Field(min_length=1, max_length=100)
+    contacts: list[Checked[ContactAssignmentDto]] = Field(min_length=1, max_length=100)
 
 
 class ContactsBatchDto(RequestModel):
@@ -190,7 +191,7 @@ class ListTagsQuery(PageQuery):
 
 
 class TagIdsDto(RequestModel):
-    tag_ids: list[uuid.UUID] = Field(max_length=100)
+    tag_ids: list[Checked[uuid.UUID]] = Field(max_length=100)
 
 
 class ContactTagsDto(ResponseModel):
@@ -270,7 +271,7 @@ class CreateContactDto(RequestModel):
 
 
 class BulkCreateContactsDto(RequestModel):
-    contacts: list[CreateContactDto] = Field(min_length=1, max_length=1000)
+    contacts: list[Checked[CreateContactDto]] = Field(min_length=1, max_length=1000)
 
 
 class UpdateContactDto(RequestModel):

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from relance.api import batches
 from relance.api.deps import TenantSession, path_id
 from relance.api.schemas import Page, PageQuery
 from relance.api.v1 import shaping
@@ -46,16 +47,18 @@ ADD_DESCRIPTION = (
 async def create_sequence(body: CreateSequenceDto, session: TenantSession) -> SequenceDto:
     """Creates a new sequence. Use the /users endpoint to get organizationMembershipIds for
     assignedToIds and creatorId."""
-    view = await service.create(
-        session,
-        name=body.name,
-        creator_id=body.creator_id,
-        assigned_to_ids=body.assigned_to_ids,
-        contact_ids=body.contact_ids,
-        workspace_id=body.workspace_id,
-        is_continuous=body.is_continuous,
-        filter=body.filter,
-    )
+    assignees = batches.read(body.assigned_to_ids, field="assignedToIds")
+    with batches.first_invalid_item_wins(assignees):
+        view = await service.create(
+            session,
+            name=body.name,
+            creator_id=body.creator_id,
+            assigned_to_ids=assignees.valid,
+            contact_ids=body.contact_ids,
+            workspace_id=body.workspace_id,
+            is_continuous=body.is_continuous,
+            filter=body.filter,
+        )
     return shaping.sequence(view)
 
 
@@ -75,14 +78,16 @@ async def get_sequence(id: str, session: TenantSession) -> SequenceDto:
 
 @router.patch("/{id}", summary="Update a sequence", responses=errors(400, 404))
 async def update_sequence(id: str, body: UpdateSequenceDto, session: TenantSession) -> SequenceDto:
-    view = await service.update(
-        session,
-        sequence_id=path_id(id, "Sequence"),
-        name=body.name,
-        assigned_to_ids=body.assigned_to_ids,
-        is_continuous=body.is_continuous,
-        filter=body.filter if "filter" in body.model_fields_set else service.UNCHANGED,
-    )
+    assignees = batches.read(body.assigned_to_ids or [], field="assignedToIds")
+    with batches.first_invalid_item_wins(assignees):
+        view = await service.update(
+            session,
+            sequence_id=path_id(id, "Sequence"),
+            name=body.name,
+            assigned_to_ids=None if body.assigned_to_ids is None else assignees.valid,
+            is_continuous=body.is_continuous,
+            filter=body.filter if "filter" in body.model_fields_set else service.UNCHANGED,
+        )
     return shaping.sequence(view)
 
 
@@ -103,14 +108,16 @@ async def delete_sequence(id: str, session: TenantSession) -> Response:
 async def add_contacts(
     id: str, body: ContactAssignmentBatchDto, session: TenantSession
 ) -> AddedDto:
-    added = await service.add_contacts(
-        session,
-        sequence_id=path_id(id, "Sequence"),
-        requests=[
-            EnrolmentRequest(c.contact_id, c.assigned_to_workspace_membership_id)
-            for c in body.contacts
-        ],
-    )
+    batch = batches.read(body.contacts, field="contacts")
+    with batches.first_invalid_item_wins(batch):
+        added = await service.add_contacts(
+            session,
+            sequence_id=path_id(id, "Sequence"),
+            requests=[
+                EnrolmentRequest(c.contact_id, c.assigned_to_workspace_membership_id)
+                for c in batch.valid
+            ],
+        )
     return AddedDto(added=added)
 
 

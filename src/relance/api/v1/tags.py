@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.api import batches
 from relance.api.deps import TenantSession, path_id
 from relance.api.schemas import Page
 from relance.api.v1 import shaping
@@ -63,13 +64,15 @@ async def delete_tag(id: str, session: TenantSession) -> Response:
 async def _set_tags(
     id: str, contact_id: str, body: TagIdsDto, session: AsyncSession, *, replace: bool
 ) -> ContactTagsDto:
-    tags = await service.set_contact_tags(
-        session,
-        sequence_id=path_id(id, "Sequence"),
-        contact_id=path_id(contact_id, "Contact"),
-        tag_ids=body.tag_ids,
-        replace=replace,
-    )
+    batch = batches.read(body.tag_ids, field="tagIds")
+    with batches.first_invalid_item_wins(batch):
+        tags = await service.set_contact_tags(
+            session,
+            sequence_id=path_id(id, "Sequence"),
+            contact_id=path_id(contact_id, "Contact"),
+            tag_ids=batch.valid,
+            replace=replace,
+        )
     return ContactTagsDto(data=[shaping.tag_of_contact(t) for t in tags])
 
 
