@@ -35,6 +35,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _junit_report(filename: str) -> list[str]:
+    """Where the test command collects JUnit reports to count what ran (scripts/test.sh)."""
+    folder = os.environ.get("RELANCE_SCHEMATHESIS_REPORTS")
+    if not folder:
+        return []
+    return ["--report", "junit", "--report-junit-path", str(Path(folder) / filename)]
+
+
 def run_against(name: str, database_url: str, workdir: Path) -> int:
     env = {
         **os.environ,
@@ -97,6 +105,7 @@ def run_against(name: str, database_url: str, workdir: Path) -> int:
                     # (CPython's ast in threads), never on a response.
                     "--workers",
                     "1",
+                    *_junit_report(f"schemathesis-{name}-{spec}.xml"),
                 ],
                 check=False,
                 cwd=workdir,  # schemathesis writes its cache in the working directory

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Installs everything, starts PostgreSQL and Redis on loopback, runs the whole suite on
 # SQLite and PostgreSQL, runs schemathesis against the vendor specs, stops the servers.
+# The last line is the count of what ran, pytest and schemathesis together; the exit
+# status is non-zero when anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh test
 source scripts/services.sh
-trap stop_services EXIT
+REPORTS="$(mktemp -d /tmp/relance-reports.XXXXXX)"
+trap 'stop_services; rm -rf "$REPORTS"' EXIT
 start_services
 
 echo "== pytest (SQLite and PostgreSQL)"
-.venv/bin/python -m pytest "$@"
+pytest_status=0
+.venv/bin/python -m pytest --junitxml="$REPORTS/pytest.xml" "$@" || pytest_status=$?
 
-echo "== schemathesis (Skipcall spec, on SQLite and PostgreSQL)"
-.venv/bin/python scripts/schemathesis_run.py
+echo "== schemathesis (Skipcall and OpenCX specs, on SQLite and PostgreSQL)"
+schemathesis_status=0
+RELANCE_SCHEMATHESIS_REPORTS="$REPORTS" .venv/bin/python scripts/schemathesis_run.py || schemathesis_status=$?
+
+.venv/bin/python scripts/summarize.py "$REPORTS"
+[ "$pytest_status" = 0 ] && [ "$schemathesis_status" = 0 ]

@@ -17,14 +17,12 @@ from relance.api.middleware import RetryTransientConflicts
 from relance.db.dialect import is_transient_conflict
 
 
-@pytest.fixture
-def postgresql_only(backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite serializes its writers: it has no deadlocks to retry")
+# SQLite serializes its writers: it has no deadlocks to retry.
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
 async def test_a_real_deadlock_is_retried_and_spends_one_request(
-    postgresql_only, tenants, database, caplog
+    tenants, database, caplog
 ) -> None:
     tenant = await tenants.create()
     [contact] = await tenant.contacts(1)
@@ -102,7 +100,7 @@ async def post(app: Starlette, body: bytes) -> httpx.Response:
         return await client.post("/v1/thing", content=body)
 
 
-async def test_the_body_is_replayed_on_every_attempt(postgresql_only, database) -> None:
+async def test_the_body_is_replayed_on_every_attempt(database) -> None:
     app, bodies = conflicting_app(database.url, fail_times=2)
     response = await post(app, b'{"contacts": [1, 2, 3]}')
     assert response.status_code == 200
@@ -110,7 +108,7 @@ async def test_the_body_is_replayed_on_every_attempt(postgresql_only, database) 
     assert bodies == [b'{"contacts": [1, 2, 3]}'] * 3
 
 
-async def test_a_conflict_that_persists_is_a_503_not_a_500(postgresql_only, database) -> None:
+async def test_a_conflict_that_persists_is_a_503_not_a_500(database) -> None:
     app, bodies = conflicting_app(database.url, fail_times=100)
     response = await post(app, b"{}")
     assert response.status_code == 503
@@ -120,7 +118,7 @@ async def test_a_conflict_that_persists_is_a_503_not_a_500(postgresql_only, data
     assert len(bodies) == 4
 
 
-async def test_only_transient_errors_count(postgresql_only, database) -> None:
+async def test_only_transient_errors_count(database) -> None:
     engine = create_async_engine(database.url)
     errors = []
     async with engine.connect() as connection:
