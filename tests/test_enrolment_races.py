@@ -6,6 +6,7 @@ maintained load equals a recount of its active rows, and no request answered 5xx
 """
 
 import asyncio
+import logging
 import random
 import uuid
 
@@ -41,7 +42,13 @@ async def drift(database, sequence_ids: list[str]) -> dict:  # noqa: ANN001
     }
 
 
-async def test_contact_deletes_racing_adds_resurrections_and_removes(tenants, database) -> None:
+def deadlocks(caplog) -> list[str]:  # noqa: ANN001
+    """Transactions PostgreSQL aborted and the server ran again: the lock order should leave none."""
+    return [r.getMessage() for r in caplog.records if "transient conflict" in r.getMessage()]
+
+
+async def test_contact_deletes_racing_adds_resurrections_and_removes(tenants, database, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="relance")
     rng = random.Random(8)
     tenant: Tenant = await tenants.create()
     contacts = await tenant.contacts(PAIRS)
@@ -81,3 +88,54 @@ async def test_contact_deletes_racing_adds_resurrections_and_removes(tenants, da
     for sequence_id in (target, other):
         body = (await tenant.get(f"/v1/sequences/{sequence_id}")).json()
         assert body["contactCount"] == 0, body
+    assert deadlocks(caplog) == []
+
+
+async def test_contact_deletes_racing_calls_tags_and_updates(tenants, database, caplog) -> None:
+    """Everything that writes under a contact waits for its delete, or the delete for it."""
+    caplog.set_level(logging.INFO, logger="relance")
+    rng = random.Random(15)
+    tenant: Tenant = await tenants.create()
+    contacts = await tenant.contacts(PAIRS)
+    sequence_id = await tenant.sequence(contact_ids=contacts)
+    tag = (await tenant.post("/v1/tags", json={"label": "Hot"})).json()["id"]
+    calls = {}
+    for contact in contacts:
+        response = await tenant.post("/v1/calls", json={"sequenceId": sequence_id, "contactId": contact, "status": "RINGING"})
+        calls[contact] = response.json()["id"]
+    writers = {
+        "move a call": (lambda c: tenant.patch(f"/v1/calls/{calls[c]}", json={"status": "COMPLETED"}), {200, 404}),
+        "place a call": (
+            lambda c: tenant.post("/v1/calls", json={"sequenceId": sequence_id, "contactId": c, "status": "BUSY"}),
+            {201, 400},  # 400: no longer a contact of the sequence
+        ),
+        "replace its tags": (
+            lambda c: tenant.put(f"/v1/sequences/{sequence_id}/contacts/{c}/tags", json={"tagIds": [tag]}),
+            {200, 404},
+        ),
+        "change its numbers": (
+            lambda c: tenant.patch(f"/v1/contacts/{c}", json={"lastName": "New", "phoneNumbers": []}),
+            {200, 404},
+        ),
+    }
+    kinds = sorted(writers)
+
+    async def race(index: int, contact: str) -> list:
+        write, allowed = writers[kinds[index % len(kinds)]]
+        operations = [write(contact), tenant.delete(f"/v1/contacts/{contact}")]
+        rng.shuffle(operations)
+        answers = await asyncio.gather(*operations)
+        return [(r, allowed | {204}) for r in answers]
+
+    answers = []
+    for start in range(0, PAIRS, AT_ONCE):
+        rounds = await asyncio.gather(*(race(i, c) for i, c in enumerate(contacts[start : start + AT_ONCE], start)))
+        answers += [answer for pair in rounds for answer in pair]
+        assert await drift(database, [sequence_id]) == {}
+    unexpected = [
+        (r.request.method, r.request.url.path, r.status_code, r.text) for r, allowed in answers if r.status_code not in allowed
+    ]
+    assert unexpected == []
+    assert deadlocks(caplog) == []
+    assert (await tenant.get(f"/v1/sequences/{sequence_id}")).json()["contactCount"] == 0
+    assert (await tenant.get(f"/v1/calls?sequenceId={sequence_id}")).json()["total"] == 0

@@ -128,3 +128,18 @@ async def test_admin_workspace_ids_name_an_unknown_workspace_before_a_malformed_
     body["workspaceIds"] = [tenant.workspace_id, "nope", str(uuid.uuid4())]
     response = await tenants.client.post(path, json=body, headers=ADMIN)
     assert_names(response, "workspaceIds[1]: Input should be a valid UUID")
+
+
+async def test_a_refused_item_is_named_by_its_place_in_the_list_as_sent(tenants) -> None:
+    tenant = await tenants.create()
+    other = await tenants.create()
+    body = {"name": "S", "creatorId": tenant.om(0), "assignedToIds": [tenant.om(0), tenant.om(0), other.om(0)]}
+    assert_names(await tenant.post("/v1/sequences", json=body), "assignedToIds[2]: not a member")
+    sequence_id = await tenant.sequence()
+    patch = {"assignedToIds": [tenant.om(1), tenant.om(1), other.om(0)]}
+    assert_names(await tenant.patch(f"/v1/sequences/{sequence_id}", json=patch), "assignedToIds[2]: not a member")
+    for path, extra in ((f"/organizations/{tenant.organization_id}/api-keys", {"name": "k", "mode": "live"}),
+                        (f"/organizations/{tenant.organization_id}/members", {"email": f"x{uuid.uuid4().hex[:6]}@example.com"})):
+        body = {**extra, "workspaceIds": [tenant.workspace_id, tenant.workspace_id, str(uuid.uuid4())]}
+        response = await tenants.client.post(f"/admin/v1{path}", json=body, headers=ADMIN)
+        assert_names(response, "workspaceIds[2]: no such workspace")

@@ -125,11 +125,13 @@ class RetryTransientConflicts:
                 if started or not is_transient_conflict(error):
                     raise
                 log.info(
-                    "transient conflict on %s %s (attempt %d): %s",
-                    scope["method"], scope["path"], attempt + 1, type(error.orig).__name__,  # type: ignore[attr-defined]
+                    "transient conflict on %s %s (attempt %d of %d): sqlstate %s",
+                    scope["method"], scope["path"], attempt + 1, self.attempts,
+                    getattr(getattr(error, "orig", None), "sqlstate", None),
                 )
-            # Jittered exponential pause, so that the transactions that collided part ways.
-            await asyncio.sleep(self.first_pause_s * 2**attempt * random.uniform(0.5, 1.5))
+            if attempt + 1 < self.attempts:
+                # Jittered exponential pause, so that the transactions that collided part ways.
+                await asyncio.sleep(self.first_pause_s * 2**attempt * random.uniform(0.5, 1.5))
         response = error_response(
             scope["path"],
             503,

@@ -12,8 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relance.calls.lifecycle import CallStatus
 from relance.db.models import Call, PhoneNumber, SequenceContact
 
-async def get(session: AsyncSession, call_id: uuid.UUID) -> Call | None:
-    return await session.scalar(select(Call).where(Call.id == call_id))
+async def get(session: AsyncSession, call_id: uuid.UUID, *, for_update: bool = False) -> Call | None:
+    """One call; ``for_update`` locks it until commit and reads it afresh."""
+    statement = select(Call).where(Call.id == call_id)
+    if for_update:
+        statement = statement.with_for_update(key_share=True).execution_options(
+            populate_existing=True
+        )
+    return await session.scalar(statement)
 
 
 async def insert(session: AsyncSession, call: Call) -> None:

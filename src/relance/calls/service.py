@@ -38,6 +38,8 @@ async def create(
     sequence = await sequences_repository.get_live(session, sequence_id)
     if sequence is None:
         raise NotFound("Sequence not found")
+    # The lock order's first step (sequences.enrolment): a concurrent delete finishes first.
+    await contacts_repository.share_lock(session, [contact_id])
     enrolment = await sequences_repository.active_enrolment(
         session, sequence_id=sequence.id, contact_id=contact_id
     )
@@ -79,6 +81,12 @@ async def update(
 ) -> Call:
     """Move a call forward and/or set its times and recording; ``changes`` holds what was sent."""
     call = await get(session, call_id=call_id)
+    # Its contact first, then the call itself (the lock order of sequences.enrolment): a
+    # concurrent delete of the contact, which takes its calls along, finishes first.
+    await contacts_repository.share_lock(session, [call.contact_id])
+    call = await repository.get(session, call.id, for_update=True)
+    if call is None:
+        raise NotFound("Call not found")
     target = CallStatus(changes.get("status") or call.status)
     if not is_allowed(CallStatus(call.status), target):
         raise InvalidTransition(f"A call cannot move from {call.status} to {target}")

@@ -1,5 +1,6 @@
 """Queries on contacts and their phone numbers."""
 
+import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
@@ -10,8 +11,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relance.db.models import Contact, PhoneNumber
 
 
-async def get(session: AsyncSession, contact_id: uuid.UUID) -> Contact | None:
-    return await session.scalar(select(Contact).where(Contact.id == contact_id))
+class Lock(enum.Enum):
+    """Row locks on a contact, held until commit; the first step of the one lock order
+    (``sequences.enrolment``). A delete waits for every other; the others wait only for a
+    delete, and then find the contact gone. SQLite serializes writers and takes none."""
+
+    SHARE = "share"  # FOR KEY SHARE: work on rows under the contact (enrolments, calls, tags)
+    UPDATE = "update"  # FOR NO KEY UPDATE: change the contact's own fields
+    DELETE = "delete"  # FOR UPDATE: delete it
+
+
+_LOCKS = {
+    Lock.SHARE: {"read": True, "key_share": True},
+    Lock.UPDATE: {"key_share": True},
+    Lock.DELETE: {},
+}
+
+
+async def get(
+    session: AsyncSession, contact_id: uuid.UUID, *, lock: Lock | None = None
+) -> Contact | None:
+    """One contact; with ``lock``, locked first (and read afresh, never from the session)."""
+    statement = select(Contact).where(Contact.id == contact_id)
+    if lock is not None:
+        statement = statement.with_for_update(**_LOCKS[lock]).execution_options(
+            populate_existing=True
+        )
+    return await session.scalar(statement)
+
+
+async def share_lock(session: AsyncSession, contact_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """``Lock.SHARE`` on these contacts, in id order; returns those that still exist."""
+    if not contact_ids:
+        return set()
+    rows = await session.scalars(
+        select(Contact.id)
+        .where(Contact.id.in_(sorted(contact_ids)))
+        .order_by(Contact.id)
+        .with_for_update(**_LOCKS[Lock.SHARE])
+    )
+    return set(rows)
 
 
 async def page(

@@ -109,7 +109,7 @@ async def update(
     default_region: str,
 ) -> ContactView:
     """Apply the fields sent; a number that stays keeps its id."""
-    contact = await _contact(session, contact_id)
+    contact = await _contact(session, contact_id, lock=repository.Lock.UPDATE)
     if "workspace_id" in changes:
         workspace_id = resolve_workspace(
             scope_of(session), changes.pop("workspace_id"), field="workspaceId"
@@ -135,7 +135,7 @@ async def update(
 
 async def delete(session: AsyncSession, *, contact_id: uuid.UUID) -> None:
     """Delete a contact, its numbers and its place in every sequence."""
-    contact = await _contact(session, contact_id)
+    contact = await _contact(session, contact_id, lock=repository.Lock.DELETE)
     await enrolment.withdraw_contact_everywhere(session, contact_id=contact.id)
     await repository.delete_contact(session, contact.id)
 
@@ -170,8 +170,10 @@ async def _replace_numbers(
     return result
 
 
-async def _contact(session: AsyncSession, contact_id: uuid.UUID) -> Contact:
-    contact = await repository.get(session, contact_id)
+async def _contact(
+    session: AsyncSession, contact_id: uuid.UUID, *, lock: repository.Lock | None = None
+) -> Contact:
+    contact = await repository.get(session, contact_id, lock=lock)
     if contact is None:
         raise NotFound("Contact not found")
     return contact

@@ -7,10 +7,11 @@ function issues a fixed number of statements whatever the batch size.
 Locks are taken in one order, so that concurrent changes wait for each other instead of
 deadlocking (on PostgreSQL; SQLite serializes writers):
 
-1. the contacts: a delete locks its contact, an enrolment takes a key-share lock on the
-   contacts it enrols (which waits only for a delete);
+1. the contacts (``contacts.repository.Lock``): a delete locks its contact for update;
+   an enrolment, a call, a tag change take a key-share lock on the contacts they touch,
+   which waits only for a delete, after which the contact is gone;
 2. the rep rows of the sequences concerned, by sequence id then row id;
-3. the enrolment rows.
+3. the enrolment rows, and what hangs off them (calls, tags).
 
 So a contact delete, once it holds its contact, sees every sequence the contact will ever
 have a row in, and no row can be made active behind its back without its load released.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calls import statuses
+from relance.contacts import repository as contacts_repository
 from relance.db.models import Sequence
 from relance.db.types import new_id, utcnow
 from relance.errors import ValidationFailed
@@ -57,9 +59,7 @@ async def enrol(
     ``field[i]``), or to the least loaded assignee, counting the batch's earlier items.
     """
     wanted = list(dict.fromkeys(r.contact_id for r in requests))
-    await repository.lock_contacts_to_enrol(
-        session, workspace_id=sequence.workspace_id, contact_ids=wanted
-    )
+    await contacts_repository.share_lock(session, wanted)
     loads = Loads(
         [
             Rep(r.workspace_membership_id, r.position, r.active_load, r.is_assignee)
@@ -140,9 +140,8 @@ async def withdraw(
 
 
 async def withdraw_contact_everywhere(session: AsyncSession, *, contact_id: uuid.UUID) -> None:
-    """Remove a contact from every sequence it is active in, and keep it from being enrolled
-    again until commit (before the contact is deleted)."""
-    await repository.lock_contact_for_delete(session, contact_id)
+    """Remove a contact from every sequence it is active in, before it is deleted; the
+    caller holds the contact's ``Lock.DELETE``, so no enrolment of it can be under way."""
     await repository.lock_reps_of_contact(session, contact_id)
     removed = await repository.soft_delete(session, contact_ids=[contact_id], now=utcnow())
     # A contact has one row per sequence, so each (sequence, rep) pair loses exactly one.

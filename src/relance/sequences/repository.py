@@ -112,25 +112,6 @@ async def lock_reps_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> 
     )
 
 
-async def lock_contact_for_delete(session: AsyncSession, contact_id: uuid.UUID) -> None:
-    """Lock the contact until commit: enrolments of it wait (``lock_contacts_to_enrol``)."""
-    await session.execute(select(Contact.id).where(Contact.id == contact_id).with_for_update())
-
-
-async def lock_contacts_to_enrol(
-    session: AsyncSession, *, workspace_id: uuid.UUID, contact_ids: Collection[uuid.UUID]
-) -> None:
-    """A key-share lock on contacts about to be enrolled: it waits for a delete of one of
-    them to commit, and blocks neither other enrolments nor updates of the same contacts."""
-    if contact_ids:
-        await session.execute(
-            select(Contact.id)
-            .where(Contact.id.in_(sorted(contact_ids)), Contact.workspace_id == workspace_id)
-            .order_by(Contact.id)
-            .with_for_update(read=True, key_share=True)
-        )
-
-
 async def insert_reps(session: AsyncSession, rows: list[dict]) -> None:
     if rows:
         await session.execute(SequenceAssignee.__table__.insert(), rows)

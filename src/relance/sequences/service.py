@@ -53,13 +53,13 @@ async def create(
     if filter is not None:
         filters.validate(filter)
     workspace_id = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
-    assigned_to_ids = list(dict.fromkeys(assigned_to_ids))
     members = await tenancy_repository.workspace_memberships_for(
         session, workspace_id=workspace_id, organization_membership_ids=[creator_id, *assigned_to_ids]
     )
     if creator_id not in members:
         raise ValidationFailed("creatorId: not a member of the sequence's workspace")
     _check_members(assigned_to_ids, members)
+    assigned_to_ids = list(dict.fromkeys(assigned_to_ids))
     now = utcnow()
     sequence = Sequence(
         workspace_id=workspace_id,
@@ -119,11 +119,11 @@ async def update(
     if name is not None:
         sequence.name = name
     if assigned_to_ids is not None:
-        assigned_to_ids = list(dict.fromkeys(assigned_to_ids))
         members = await tenancy_repository.workspace_memberships_for(
             session, workspace_id=sequence.workspace_id, organization_membership_ids=assigned_to_ids
         )
         _check_members(assigned_to_ids, members)
+        assigned_to_ids = list(dict.fromkeys(assigned_to_ids))
         reps = await repository.lock_reps(session, sequence.id)
         known = {r.workspace_membership_id for r in reps}
         positions = {members[m].id: p for p, m in enumerate(assigned_to_ids)}
@@ -251,6 +251,8 @@ def _new_rep(sequence: Sequence, workspace_membership_id: uuid.UUID, position: i
 
 
 def _check_members(assigned_to_ids: list[uuid.UUID], members: dict) -> None:
+    """Every id a member of the workspace; the first one that is not is named by its
+    position in the list as sent, duplicates included."""
     for index, member_id in enumerate(assigned_to_ids):
         if member_id not in members:
             raise ValidationFailed(

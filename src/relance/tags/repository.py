@@ -17,8 +17,12 @@ def label_key(label: str) -> str:
     return label.casefold()
 
 
-async def get(session: AsyncSession, tag_id: uuid.UUID) -> Tag | None:
-    return await session.scalar(select(Tag).where(Tag.id == tag_id))
+async def get(session: AsyncSession, tag_id: uuid.UUID, *, for_update: bool = False) -> Tag | None:
+    """One tag; ``for_update`` locks it until commit (a concurrent delete finishes first)."""
+    statement = select(Tag).where(Tag.id == tag_id)
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(statement)
 
 
 async def find_by_label(session: AsyncSession, *, workspace_id: uuid.UUID, label: str) -> Tag | None:

@@ -4,6 +4,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.contacts import repository as contacts_repository
 from relance.db.models import SequenceContact, Tag
 from relance.db.types import utcnow
 from relance.errors import Conflict, NotFound, ValidationFailed
@@ -53,7 +54,9 @@ async def update(
     session: AsyncSession, *, tag_id: uuid.UUID, label: str | None, is_success_tag: bool | None
 ) -> Tag:
     """Rename or re-flag a tag; renaming onto a label taken by another tag is a conflict."""
-    tag = await get(session, tag_id=tag_id)
+    tag = await repository.get(session, tag_id, for_update=True)
+    if tag is None:
+        raise NotFound("Tag not found")
     if label is not None and label_key(label) != tag.label_key:
         await _ensure_free(session, workspace_id=tag.workspace_id, label=label)
     if label is not None:
@@ -115,6 +118,8 @@ async def _active_enrolment(
     sequence = await sequences_repository.get_live(session, sequence_id)
     if sequence is None:
         raise NotFound("Sequence not found")
+    # The lock order's first step: a concurrent delete of the contact finishes first.
+    await contacts_repository.share_lock(session, [contact_id])
     enrolment = await sequences_repository.active_enrolment(
         session, sequence_id=sequence.id, contact_id=contact_id
     )

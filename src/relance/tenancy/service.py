@@ -109,8 +109,8 @@ async def create_member(
     email = email.strip().lower()
     if await repository.email_taken(session, organization_id=organization_id, email=email):
         raise Conflict(f"A member with email {email} already exists in this organization")
+    await _check_workspaces(session, organization_id, workspace_ids or [], field="workspaceIds")
     wanted = list(dict.fromkeys(workspace_ids or []))
-    await _check_workspaces(session, organization_id, wanted, field="workspaceIds")
     membership = OrganizationMembership(
         organization_id=organization_id, email=email, first_name=first_name, last_name=last_name
     )
@@ -167,8 +167,8 @@ async def create_api_key(
     if mode not in keys.MODES:
         raise ValidationFailed("mode: must be 'live' or 'test'")
     if workspace_ids is not None:
-        workspace_ids = list(dict.fromkeys(workspace_ids))
         await _check_workspaces(session, organization_id, workspace_ids, field="workspaceIds")
+        workspace_ids = list(dict.fromkeys(workspace_ids))
     clear_key = keys.generate_key(mode)
     api_key = ApiKey(
         organization_id=organization_id,
