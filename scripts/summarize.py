@@ -1,7 +1,9 @@
-"""Prints one line, 'N passed, M failed, K skipped', over every JUnit XML report in a folder.
+"""Prints one line, 'N passed, M failed, K skipped', over every JUnit XML report in a folder
+and the checks named after it (``ruff=0 mypy=1``: each a check, failed unless its exit
+status is 0).
 
-The test command's last line: pytest's test cases and schemathesis's operations (one case
-per operation, spec and database) counted together.
+The test command's last line: the lint and type checks, pytest's test cases and
+schemathesis's operations (one case per operation, spec and database) counted together.
 """
 
 import sys
@@ -25,6 +27,12 @@ def count(folder: Path) -> tuple[int, int, int]:
 
 def main() -> int:
     passed, failed, skipped = count(Path(sys.argv[1]))
+    for check in sys.argv[2:]:
+        _, _, status = check.partition("=")
+        if status == "0":
+            passed += 1
+        else:
+            failed += 1
     print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 0
 

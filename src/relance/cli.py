@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -25,7 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-admin = typer.Typer(help="Provision organizations, workspaces, members and API keys.", no_args_is_help=True)
+admin = typer.Typer(
+    help="Provision organizations, workspaces, members and API keys.", no_args_is_help=True
+)
 app.add_typer(admin, name="admin")
 runs = typer.Typer(help="The runs /opencx requests leave.", no_args_is_help=True)
 app.add_typer(runs, name="runs")
@@ -154,7 +155,14 @@ def create_org(
             s, name=name, plan=_plan(plan), subscription_status=status
         )
     )
-    _print({"id": org.id, "name": org.name, "plan": org.plan, "subscriptionStatus": org.subscription_status})
+    _print(
+        {
+            "id": org.id,
+            "name": org.name,
+            "plan": org.plan,
+            "subscriptionStatus": org.subscription_status,
+        }
+    )
 
 
 @admin.command("update-org")
@@ -172,13 +180,22 @@ def update_org(
             subscription_status=status,
         )
     )
-    _print({"id": org.id, "name": org.name, "plan": org.plan, "subscriptionStatus": org.subscription_status})
+    _print(
+        {
+            "id": org.id,
+            "name": org.name,
+            "plan": org.plan,
+            "subscriptionStatus": org.subscription_status,
+        }
+    )
 
 
 @admin.command("create-workspace")
 def create_workspace(organization_id: uuid.UUID, name: Annotated[str, typer.Option()]) -> None:
     """Create a workspace in an organization."""
-    ws = _run_unscoped(lambda s: tenancy.create_workspace(s, organization_id=organization_id, name=name))
+    ws = _run_unscoped(
+        lambda s: tenancy.create_workspace(s, organization_id=organization_id, name=name)
+    )
     _print({"id": ws.id, "name": ws.name, "organizationId": ws.organization_id})
 
 
@@ -220,7 +237,13 @@ def add_workspace_member(workspace_id: uuid.UUID, organization_membership_id: uu
             s, workspace_id=workspace_id, organization_membership_id=organization_membership_id
         )
     )
-    _print({"id": wm.id, "workspaceId": wm.workspace_id, "organizationMembershipId": wm.organization_membership_id})
+    _print(
+        {
+            "id": wm.id,
+            "workspaceId": wm.workspace_id,
+            "organizationMembershipId": wm.organization_membership_id,
+        }
+    )
 
 
 @admin.command("create-api-key")
@@ -228,22 +251,37 @@ def create_api_key(
     organization_id: uuid.UUID,
     name: Annotated[str, typer.Option()],
     mode: Annotated[str, typer.Option(help="live or test")] = "live",
-    workspace: Annotated[list[uuid.UUID] | None, typer.Option(help="Limit to these workspaces")] = None,
+    workspace: Annotated[
+        list[uuid.UUID] | None, typer.Option(help="Limit to these workspaces")
+    ] = None,
 ) -> None:
     """Issue an API key; the clear key is printed once."""
     new = _run_unscoped(
         lambda s: tenancy.create_api_key(
-            s, organization_id=organization_id, name=name, mode=mode, workspace_ids=workspace or None
+            s,
+            organization_id=organization_id,
+            name=name,
+            mode=mode,
+            workspace_ids=workspace or None,
         )
     )
-    _print({"id": new.api_key.id, "name": new.api_key.name, "key": new.clear_key, "mode": new.api_key.mode, "workspaceIds": new.api_key.workspace_ids})
+    _print(
+        {
+            "id": new.api_key.id,
+            "name": new.api_key.name,
+            "key": new.clear_key,
+            "mode": new.api_key.mode,
+            "workspaceIds": new.api_key.workspace_ids,
+        }
+    )
 
 
 @admin.command("revoke-api-key")
 def revoke_api_key(api_key_id: uuid.UUID) -> None:
     """Revoke an API key."""
     api_key = _run_unscoped(lambda s: tenancy.revoke_api_key(s, api_key_id=api_key_id))
-    _print({"id": api_key.id, "revokedAt": format_timestamp(api_key.revoked_at)})
+    revoked_at = api_key.revoked_at
+    _print({"id": api_key.id, "revokedAt": revoked_at and format_timestamp(revoked_at)})
 
 
 @runs.command("purge")
@@ -261,4 +299,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

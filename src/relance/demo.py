@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calls import service as calls
 from relance.calls.lifecycle import CallStatus, has_ended, has_started
-
 from relance.contacts import service as contacts
 from relance.contacts.service import ContactInput
 from relance.db.engine import Database
@@ -28,7 +27,18 @@ REPS = [
     ("hugo.bernard@demo.relance.dev", "Hugo", "Bernard"),
     ("lea.dubois@demo.relance.dev", "Léa", "Dubois"),
 ]
-FIRST_NAMES = ["Alice", "Bruno", "Chloé", "David", "Emma", "Farid", "Gaëlle", "Hélène", "Ines", "Jules"]
+FIRST_NAMES = [
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "David",
+    "Emma",
+    "Farid",
+    "Gaëlle",
+    "Hélène",
+    "Ines",
+    "Jules",
+]
 LAST_NAMES = ["Leroy", "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "Roux"]
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries"]
 
@@ -146,7 +156,9 @@ async def _history(
         history, label = HISTORIES[index % len(HISTORIES)]
         for attempt, status in enumerate(history):
             started = now - timedelta(days=len(history) - attempt, minutes=rng.randrange(600))
-            ended = started + timedelta(seconds=rng.randrange(15, 400)) if has_ended(status) else None
+            ended = (
+                started + timedelta(seconds=rng.randrange(15, 400)) if has_ended(status) else None
+            )
             await calls.create(
                 session,
                 sequence_id=sequence_id,

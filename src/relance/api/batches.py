@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import ErrorDetails
 
 from relance.api.errors import describe_validation_errors
 from relance.errors import RelanceError, ValidationFailed
@@ -32,14 +33,14 @@ T = TypeVar("T")
 class InvalidItem:
     """An item that failed its Pydantic checks; ``errors`` are located inside the item."""
 
-    errors: list[dict[str, Any]]
+    errors: list[ErrorDetails]
 
 
 def _keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     try:
         return handler(value)
     except ValidationError as error:
-        return InvalidItem(errors=list(error.errors(include_url=False)))
+        return InvalidItem(errors=error.errors(include_url=False))
 
 
 Checked = Annotated[T, WrapValidator(_keep_invalid)]

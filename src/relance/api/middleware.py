@@ -13,6 +13,7 @@ from relance.db.dialect import is_transient_conflict
 
 log = logging.getLogger("relance")
 
+
 class RateLimitHeaders:
     """Adds X-RateLimit-* to every response of a request that consumed a budget.
 
@@ -74,7 +75,10 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
-            scope["path"], 413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_bytes} bytes"
+            scope["path"],
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body exceeds {self.max_bytes} bytes",
         )
         await response(scope, receive, send)
 
@@ -99,7 +103,7 @@ class RetryTransientConflicts:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        received: list[Message] = []
+        received: list[Message] = []  # what the app has read of the body, for the next try
 
         async def recording_receive() -> Message:
             message = await receive()
@@ -107,26 +111,19 @@ class RetryTransientConflicts:
             return message
 
         for attempt in range(self.attempts):
-            replay = list(received)
-            started = False
-
-            async def attempt_receive() -> Message:
-                return replay.pop(0) if replay else await recording_receive()
-
-            async def tracking_send(message: Message) -> None:
-                nonlocal started
-                started = True
-                await send(message)
-
+            run = _Attempt(list(received), recording_receive, send)
             try:
-                await self.app(scope, attempt_receive, tracking_send)
+                await self.app(scope, run.receive, run.send)
                 return
             except Exception as error:
-                if started or not is_transient_conflict(error):
+                if run.started or not is_transient_conflict(error):
                     raise
                 log.info(
                     "transient conflict on %s %s (attempt %d of %d): sqlstate %s",
-                    scope["method"], scope["path"], attempt + 1, self.attempts,
+                    scope["method"],
+                    scope["path"],
+                    attempt + 1,
+                    self.attempts,
                     getattr(getattr(error, "orig", None), "sqlstate", None),
                 )
             if attempt + 1 < self.attempts:
@@ -140,3 +137,21 @@ class RetryTransientConflicts:
             {"Retry-After": "1"},
         )
         await response(scope, receive, send)
+
+
+class _Attempt:
+    """One run of the app: it first reads what earlier runs read, and notes whether it has
+    started a response (after which nothing may run again)."""
+
+    def __init__(self, replay: list[Message], receive: Receive, send: Send) -> None:
+        self._replay = replay
+        self._receive = receive
+        self._send = send
+        self.started = False
+
+    async def receive(self) -> Message:
+        return self._replay.pop(0) if self._replay else await self._receive()
+
+    async def send(self, message: Message) -> None:
+        self.started = True
+        await self._send(message)

@@ -6,6 +6,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 
+from relance.unset import UNSET
+
 
 def format_timestamp(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds: ``2024-01-15T10:30:00.000Z``."""
@@ -16,7 +18,9 @@ def format_timestamp(moment: datetime) -> str:
 Timestamp = Annotated[
     datetime,
     PlainSerializer(format_timestamp, return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time", "example": "2024-01-15T10:30:00.000Z"}),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "example": "2024-01-15T10:30:00.000Z"}
+    ),
 ]
 
 
@@ -37,7 +41,9 @@ def refuse_nul(value: Any) -> Any:
 class ResponseModel(BaseModel):
     """A response body: camelCase on the wire, built from Python names."""
 
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
+    )
 
 
 class RequestModel(BaseModel):
@@ -48,6 +54,10 @@ class RequestModel(BaseModel):
     )
 
     _no_nul = field_validator("*", mode="after")(refuse_nul)
+
+    def sent(self, name: str) -> Any:
+        """The field's value if the client sent it (null included), else ``UNSET``."""
+        return getattr(self, name) if name in self.model_fields_set else UNSET
 
 
 class PageQuery(BaseModel):

@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relance.calls.lifecycle import CallStatus
 from relance.db.models import Call, PhoneNumber, SequenceContact
 
-async def get(session: AsyncSession, call_id: uuid.UUID, *, for_update: bool = False) -> Call | None:
+
+async def get(
+    session: AsyncSession, call_id: uuid.UUID, *, for_update: bool = False
+) -> Call | None:
     """One call; ``for_update`` locks it until commit and reads it afresh."""
     statement = select(Call).where(Call.id == call_id)
     if for_update:

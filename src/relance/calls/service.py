@@ -20,6 +20,7 @@ from relance.db.types import truncate_to_ms, utcnow
 from relance.errors import InvalidTransition, NotFound, ValidationFailed
 from relance.sequences import repository as sequences_repository
 from relance.tenancy import repository as tenancy_repository
+from relance.unset import UNSET, Maybe
 
 
 async def create(
@@ -45,7 +46,9 @@ async def create(
     )
     if enrolment is None:
         raise ValidationFailed("contactId: not an active contact of this sequence")
-    numbers = (await contacts_repository.phone_numbers_of(session, [contact_id])).get(contact_id, [])
+    numbers = (await contacts_repository.phone_numbers_of(session, [contact_id])).get(
+        contact_id, []
+    )
     if phone_number_id is None:
         if not numbers:
             raise ValidationFailed("contactId: the contact has no phone number to call")
@@ -77,31 +80,37 @@ async def create(
 
 
 async def update(
-    session: AsyncSession, *, call_id: uuid.UUID, changes: dict[str, object]
+    session: AsyncSession,
+    *,
+    call_id: uuid.UUID,
+    status: Maybe[CallStatus] = UNSET,
+    started_at: Maybe[datetime] = UNSET,
+    ended_at: Maybe[datetime] = UNSET,
+    recording_url: Maybe[str | None] = UNSET,
 ) -> Call:
-    """Move a call forward and/or set its times and recording; ``changes`` holds what was sent."""
-    call = await get(session, call_id=call_id)
+    """Move a call forward and/or set its times and recording."""
+    found = await get(session, call_id=call_id)
     # Its contact first, then the call itself (the lock order of sequences.enrolment): a
     # concurrent delete of the contact, which takes its calls along, finishes first.
-    await contacts_repository.share_lock(session, [call.contact_id])
-    call = await repository.get(session, call.id, for_update=True)
+    await contacts_repository.share_lock(session, [found.contact_id])
+    call = await repository.get(session, found.id, for_update=True)
     if call is None:
         raise NotFound("Call not found")
-    target = CallStatus(changes.get("status") or call.status)
+    target = CallStatus(call.status) if status is UNSET else status
     if not is_allowed(CallStatus(call.status), target):
         raise InvalidTransition(f"A call cannot move from {call.status} to {target}")
-    if "recording_url" in changes:
-        call.recording_url = changes["recording_url"]
+    if recording_url is not UNSET:
+        call.recording_url = recording_url
     _move(
         call,
         target,
-        started_at=changes.get("started_at", call.started_at),
-        ended_at=changes.get("ended_at", call.ended_at),
+        started_at=call.started_at if started_at is UNSET else started_at,
+        ended_at=call.ended_at if ended_at is UNSET else ended_at,
         now=utcnow(),
     )
     call.updated_at = utcnow()
     await session.flush()
-    if "status" in changes:
+    if status is not UNSET:
         enrolment = await sequences_repository.enrolment_of(
             session, sequence_id=call.sequence_id, contact_id=call.contact_id
         )

@@ -4,11 +4,14 @@ import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
+from typing import TypeVar
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import Select, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models import Contact, PhoneNumber
+
+T = TypeVar("T")
 
 
 class Lock(enum.Enum):
@@ -21,11 +24,12 @@ class Lock(enum.Enum):
     DELETE = "delete"  # FOR UPDATE: delete it
 
 
-_LOCKS = {
-    Lock.SHARE: {"read": True, "key_share": True},
-    Lock.UPDATE: {"key_share": True},
-    Lock.DELETE: {},
-}
+def _locked(statement: Select[T], lock: Lock) -> Select[T]:
+    if lock is Lock.SHARE:
+        return statement.with_for_update(read=True, key_share=True)
+    if lock is Lock.UPDATE:
+        return statement.with_for_update(key_share=True)
+    return statement.with_for_update()
 
 
 async def get(
@@ -34,9 +38,7 @@ async def get(
     """One contact; with ``lock``, locked first (and read afresh, never from the session)."""
     statement = select(Contact).where(Contact.id == contact_id)
     if lock is not None:
-        statement = statement.with_for_update(**_LOCKS[lock]).execution_options(
-            populate_existing=True
-        )
+        statement = _locked(statement, lock).execution_options(populate_existing=True)
     return await session.scalar(statement)
 
 
@@ -45,10 +47,10 @@ async def share_lock(session: AsyncSession, contact_ids: Collection[uuid.UUID]) 
     if not contact_ids:
         return set()
     rows = await session.scalars(
-        select(Contact.id)
-        .where(Contact.id.in_(sorted(contact_ids)))
-        .order_by(Contact.id)
-        .with_for_update(**_LOCKS[Lock.SHARE])
+        _locked(
+            select(Contact.id).where(Contact.id.in_(sorted(contact_ids))).order_by(Contact.id),
+            Lock.SHARE,
+        )
     )
     return set(rows)
 

@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from typing import overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from relance.sequences import enrolment
 from relance.sequences import repository as sequences_repository
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import resolve_workspace
+from relance.unset import UNSET, Maybe
 
 
 @dataclass
@@ -51,7 +53,9 @@ async def create_many(
         item_of_batch = None if batch is None else (batch, index)
         try:
             workspace_id = resolve_workspace(scope, item.workspace_id, field=f"{where}workspaceId")
-            numbers = _normalize_all(item.phone_numbers, default_region, field=f"{where}phoneNumbers")
+            numbers = _normalize_all(
+                item.phone_numbers, default_region, field=f"{where}phoneNumbers"
+            )
         except ValidationFailed as error:
             raise ValidationFailed(error.message, item=item_of_batch) from None
         contact = Contact(
@@ -104,30 +108,38 @@ async def update(
     session: AsyncSession,
     *,
     contact_id: uuid.UUID,
-    changes: dict[str, object],
-    phone_numbers: list[str] | None,
     default_region: str,
+    first_name: Maybe[str | None] = UNSET,
+    last_name: Maybe[str | None] = UNSET,
+    email: Maybe[str | None] = UNSET,
+    company: Maybe[str | None] = UNSET,
+    phone_numbers: Maybe[list[str] | None] = UNSET,
+    workspace_id: Maybe[uuid.UUID | None] = UNSET,
 ) -> ContactView:
-    """Apply the fields sent; a number that stays keeps its id."""
+    """Apply the fields sent: a null name becomes empty, a null email or company is cleared,
+    null numbers leave them as they are; a number that stays keeps its id."""
     contact = await _contact(session, contact_id, lock=repository.Lock.UPDATE)
-    if "workspace_id" in changes:
-        workspace_id = resolve_workspace(
-            scope_of(session), changes.pop("workspace_id"), field="workspaceId"
-        )
-        if workspace_id != contact.workspace_id:
+    if workspace_id is not UNSET:
+        resolved = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
+        if resolved != contact.workspace_id:
             raise ValidationFailed("workspaceId: a contact cannot move to another workspace")
-    for name, value in changes.items():
-        setattr(contact, name, value)
-    if "email" in changes:
-        contact.email_key = email_key(contact.email)
+    if first_name is not UNSET:
+        contact.first_name = first_name or ""
+    if last_name is not UNSET:
+        contact.last_name = last_name or ""
+    if email is not UNSET:
+        contact.email, contact.email_key = email, email_key(email)
+    if company is not UNSET:
+        contact.company = company
     contact.updated_at = utcnow()
     current = (await repository.phone_numbers_of(session, [contact.id])).get(contact.id, [])
-    if phone_numbers is not None:
+    if phone_numbers is not UNSET and phone_numbers is not None:
         wanted = _normalize_all(phone_numbers, default_region, field="phoneNumbers")
         current = await _replace_numbers(session, contact, current, wanted)
         # Having a number or not moves the contact's status in every sequence (MISSING_NUMBER).
         await statuses.refresh(
-            session, enrolment_ids=await sequences_repository.enrolments_of_contact(session, contact.id)
+            session,
+            enrolment_ids=await sequences_repository.enrolments_of_contact(session, contact.id),
         )
     await session.flush()
     return ContactView(contact=contact, phone_numbers=current)
@@ -192,6 +204,10 @@ def _normalize_all(raw_numbers: list[str], default_region: str, *, field: str) -
     return normalized
 
 
+@overload
+def email_key(email: str) -> str: ...
+@overload
+def email_key(email: str | None) -> str | None: ...
 def email_key(email: str | None) -> str | None:
     """The form emails are matched in: lower-cased, since addresses are used case-blind."""
     return None if email is None else email.lower()

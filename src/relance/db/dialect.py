@@ -4,8 +4,8 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
@@ -35,11 +35,16 @@ def configure_engine(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the database the session talks to."""
+    return session.get_bind().dialect.name
+
+
 def insert_ignoring_conflicts(
-    dialect_name: str, model: type[DeclarativeBase], *, conflict_columns: list[str]
+    session: AsyncSession, model: type[DeclarativeBase], *, conflict_columns: list[str]
 ) -> Any:
     """``INSERT ... ON CONFLICT (columns) DO NOTHING`` in the session's dialect."""
-    module = postgresql if dialect_name == "postgresql" else sqlite
+    module = postgresql if dialect_name(session) == "postgresql" else sqlite
     return module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
 
 
@@ -50,7 +55,7 @@ async def lock_workspace_contacts(session: AsyncSession, workspace_id: uuid.UUID
     PostgreSQL a transaction-scoped advisory lock keyed by the workspace; SQLite write
     transactions already hold the database's write lock (see configure_engine).
     """
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         # The lock key is a signed 64-bit integer: the workspace id's first 8 bytes.
         key = int.from_bytes(workspace_id.bytes[:8], "big", signed=True)
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

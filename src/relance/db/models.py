@@ -7,6 +7,7 @@ are ``lazy="raise"``: what a request needs is loaded explicitly, so a hidden N+1
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     UniqueConstraint,
     Uuid,
     text,
@@ -36,6 +38,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model here is mapped to a table (not a join or a subquery).
+    __table__: ClassVar[Table]
 
 
 class OrganizationOwned:
@@ -49,9 +53,7 @@ class OrganizationOwned:
 class WorkspaceOwned:
     """Rows readable only by keys whose scope includes their workspace."""
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE")
-    )
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
 
 
 def _id() -> Mapped[uuid.UUID]:

@@ -16,7 +16,9 @@ async def users(
     return await repository.list_memberships(session, offset=offset, limit=limit)
 
 
-async def workspaces(session: AsyncSession, *, offset: int, limit: int) -> tuple[int, list[Workspace]]:
+async def workspaces(
+    session: AsyncSession, *, offset: int, limit: int
+) -> tuple[int, list[Workspace]]:
     """The workspaces the key can reach."""
     return await repository.list_workspaces(session, offset=offset, limit=limit)
 

@@ -39,7 +39,8 @@ def read_items(raw_items: list[Any]) -> list[Item]:
         item = _read(raw)
         if item is None:
             raise ValidationFailed(
-                f"contacts[{index}]: must be an object with a valid id (UUID), email or phone_number"
+                f"contacts[{index}]: must be an object with a valid id (UUID), email or "
+                "phone_number"
             )
         items.append(item)
     return items
@@ -50,7 +51,9 @@ def _read(raw: Any) -> Item | None:
         return None
     raw_id, email, phone = raw.get("id"), raw.get("email"), raw.get("phone_number")
     item = Item(
-        id=uuid.UUID(raw_id) if isinstance(raw_id, str) and UUID_PATTERN.fullmatch(raw_id) else None,
+        id=uuid.UUID(raw_id)
+        if isinstance(raw_id, str) and UUID_PATTERN.fullmatch(raw_id)
+        else None,
         email=email if isinstance(email, str) and EMAIL_PATTERN.fullmatch(email) else None,
         phone_number=phone if isinstance(phone, str) else None,
     )

@@ -3,8 +3,9 @@
 import uuid
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models import Contact, ContinuousRun, PhoneNumber
@@ -34,7 +35,8 @@ async def oldest_by_email(
     )
     found: dict[str, Contact] = {}
     for contact in rows:
-        found.setdefault(contact.email_key, contact)
+        if contact.email_key is not None:  # always: the query matched on it
+            found.setdefault(contact.email_key, contact)
     return found
 
 
@@ -67,4 +69,4 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> ContinuousRun | N
 
 async def delete_runs_before(session: AsyncSession, moment: datetime) -> int:
     result = await session.execute(delete(ContinuousRun).where(ContinuousRun.created_at < moment))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0

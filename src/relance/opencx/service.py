@@ -63,7 +63,9 @@ class _Creations:
     def add(self, email: str | None, number: str | None, workspace_id: uuid.UUID) -> int:
         index = len(self.inputs)
         self.inputs.append(
-            ContactInput(email=email, phone_numbers=[number] if number else [], workspace_id=workspace_id)
+            ContactInput(
+                email=email, phone_numbers=[number] if number else [], workspace_id=workspace_id
+            )
         )
         if email:
             self.by_email[email_key(email)] = index
@@ -81,7 +83,9 @@ async def add_contacts(
     if sequence is None:
         raise NotFound("Sequence not found")
     if not sequence.is_continuous:
-        raise ValidationFailed("sequence_id: the sequence is not continuous (is_continuous is false)")
+        raise ValidationFailed(
+            "sequence_id: the sequence is not continuous (is_continuous is false)"
+        )
     workspace_id = sequence.workspace_id
     await lock_workspace_contacts(session, workspace_id)
 
@@ -90,7 +94,9 @@ async def add_contacts(
         session, workspace_id=workspace_id, ids={i.id for i in items if i.id}
     )
     by_email = await repository.oldest_by_email(
-        session, workspace_id=workspace_id, email_keys={email_key(i.email) for i in items if i.email}
+        session,
+        workspace_id=workspace_id,
+        email_keys={email_key(i.email) for i in items if i.email},
     )
     by_number = await repository.oldest_by_number(
         session, workspace_id=workspace_id, numbers={n for n in numbers if n}
@@ -99,7 +105,9 @@ async def add_contacts(
     creations = _Creations()
     resolutions: list[_Resolution] = []
     for item, number in zip(items, numbers, strict=True):
-        resolutions.append(_resolve(item, number, by_id, by_email, by_number, creations, workspace_id))
+        resolutions.append(
+            _resolve(item, number, by_id, by_email, by_number, creations, workspace_id)
+        )
 
     created = await contacts_service.create_many(
         session, items=creations.inputs, default_region=default_region, batch="contacts"
@@ -109,7 +117,9 @@ async def add_contacts(
     facts = (
         {}
         if sequence.filter is None
-        else await _facts(session, [*by_id.values(), *by_email.values(), *by_number.values()], created)
+        else await _facts(
+            session, [*by_id.values(), *by_email.values(), *by_number.values()], created
+        )
     )
 
     seen: set[uuid.UUID] = set()
@@ -119,9 +129,13 @@ async def add_contacts(
             resolution.contact_id = created_ids[resolution.creation]
         if resolution.outcome is not None:
             continue
+        # Without an outcome yet, the item was matched to a contact or created one.
+        assert resolution.contact_id is not None
         if resolution.contact_id in seen:
             resolution.outcome = Outcome.DUPLICATE
-        elif sequence.filter is not None and not filters.matches(sequence.filter, facts[resolution.contact_id]):
+        elif sequence.filter is not None and not filters.matches(
+            sequence.filter, facts[resolution.contact_id]
+        ):
             resolution.outcome = Outcome.FILTERED
         else:
             to_enrol.append(resolution)
@@ -130,7 +144,7 @@ async def add_contacts(
     result = await enrolment.enrol(
         session,
         sequence=sequence,
-        requests=[EnrolmentRequest(r.contact_id) for r in to_enrol],
+        requests=[EnrolmentRequest(r.contact_id) for r in to_enrol if r.contact_id is not None],
         field="contacts",
     )
     for resolution in to_enrol:
@@ -146,18 +160,21 @@ async def add_contacts(
     run = ContinuousRun(
         workspace_id=workspace_id,
         sequence_id=sequence.id,
-        items=[
-            {
-                "input": raw,
-                "outcome": r.outcome.value,
-                "contact_id": None if r.contact_id is None else str(r.contact_id),
-            }
-            for raw, r in zip(raw_items, resolutions, strict=True)
-        ],
+        items=[_stored(raw, r) for raw, r in zip(raw_items, resolutions, strict=True)],
         created_at=utcnow(),
     )
     await repository.insert_run(session, run)
     return run
+
+
+def _stored(raw: Any, resolution: _Resolution) -> dict[str, Any]:
+    """One item of a run as stored; every item has its outcome by the time it is stored."""
+    assert resolution.outcome is not None
+    return {
+        "input": raw,
+        "outcome": resolution.outcome.value,
+        "contact_id": None if resolution.contact_id is None else str(resolution.contact_id),
+    }
 
 
 async def get_run(session: AsyncSession, *, run_id: uuid.UUID) -> ContinuousRun:
@@ -193,7 +210,11 @@ def _resolve(
     """Match an item to a contact, or plan its creation. Matching never changes a contact."""
     if item.id is not None:
         contact = by_id.get(item.id)
-        return _Resolution(Outcome.NOT_FOUND) if contact is None else _Resolution(contact_id=contact.id)
+        return (
+            _Resolution(Outcome.NOT_FOUND)
+            if contact is None
+            else _Resolution(contact_id=contact.id)
+        )
     if item.email is not None:
         key = email_key(item.email)
         if key in by_email:
@@ -224,11 +245,11 @@ async def _facts(
 ) -> dict[uuid.UUID, ContactFacts]:
     """What the filter sees of every resolved contact, the numbers of matched ones in one query."""
     numbers = await contacts_repository.phone_numbers_of(session, {c.id for c in matched})
-    facts = {
-        c.id: _contact_facts(c, [n.number for n in numbers.get(c.id, [])]) for c in matched
-    }
+    facts = {c.id: _contact_facts(c, [n.number for n in numbers.get(c.id, [])]) for c in matched}
     for view in created:
-        facts[view.contact.id] = _contact_facts(view.contact, [n.number for n in view.phone_numbers])
+        facts[view.contact.id] = _contact_facts(
+            view.contact, [n.number for n in view.phone_numbers]
+        )
     return facts
 
 

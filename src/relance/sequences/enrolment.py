@@ -106,6 +106,7 @@ async def enrol(
                 }
             )
         elif candidate.deleted_at is not None:
+            assert candidate.assignee_id is not None  # a row always has its rep
             to_resurrect.append(candidate.enrolment_id)
             loads.add(candidate.assignee_id)
         else:

@@ -51,7 +51,8 @@ class ContactFacts:
 
 
 def validate(raw: Any, *, path: str = "filter") -> dict:
-    """The filter as given, or ValidationFailed naming the first thing wrong (``filter.all[1].op``)."""
+    """The filter as given, or ValidationFailed naming the first thing wrong
+    (``filter.all[1].op``)."""
     _validate(raw, path, depth=0)
     return raw
 

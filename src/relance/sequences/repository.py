@@ -127,7 +127,9 @@ async def set_reps(
         .values(
             is_assignee=SequenceAssignee.workspace_membership_id.in_(list(positions)),
             position=case(
-                positions, value=SequenceAssignee.workspace_membership_id, else_=SequenceAssignee.position
+                positions,
+                value=SequenceAssignee.workspace_membership_id,
+                else_=SequenceAssignee.position,
             )
             if positions
             else SequenceAssignee.position,
@@ -228,7 +230,7 @@ async def insert_enrolments(
     if not rows:
         return []
     statement = insert_ignoring_conflicts(
-        session.bind.dialect.name, SequenceContact, conflict_columns=["sequence_id", "contact_id"]
+        session, SequenceContact, conflict_columns=["sequence_id", "contact_id"]
     ).returning(
         SequenceContact.contact_id,
         SequenceContact.assigned_to_workspace_membership_id,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.contacts import repository as contacts_repository
 from relance.calls import repository as calls_repository
+from relance.contacts import repository as contacts_repository
 from relance.db.models import (
     Call,
     Contact,
@@ -26,9 +26,7 @@ from relance.tags import repository as tags_repository
 from relance.tenancy import repository as tenancy_repository
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import resolve_workspace
-
-
-UNCHANGED = object()
+from relance.unset import UNSET, Maybe
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,9 @@ async def create(
         filters.validate(filter)
     workspace_id = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
     members = await tenancy_repository.workspace_memberships_for(
-        session, workspace_id=workspace_id, organization_membership_ids=[creator_id, *assigned_to_ids]
+        session,
+        workspace_id=workspace_id,
+        organization_membership_ids=[creator_id, *assigned_to_ids],
     )
     if creator_id not in members:
         raise ValidationFailed("creatorId: not a member of the sequence's workspace")
@@ -104,21 +104,21 @@ async def update(
     session: AsyncSession,
     *,
     sequence_id: uuid.UUID,
-    name: str | None,
-    assigned_to_ids: list[uuid.UUID] | None,
-    is_continuous: bool | None = None,
-    filter: dict | None | object = UNCHANGED,
+    name: Maybe[str | None] = UNSET,
+    assigned_to_ids: Maybe[list[uuid.UUID] | None] = UNSET,
+    is_continuous: Maybe[bool] = UNSET,
+    filter: Maybe[dict | None] = UNSET,
 ) -> SequenceView:
     """Change what is given: the assignees are replaced (their contacts stay theirs; new ones
-    go to the new list), ``filter=None`` clears the filter."""
+    go to the new list), a null filter clears it, a null name or assignee list leaves it."""
     sequence = await _live(session, sequence_id)
-    if filter is not UNCHANGED:
+    if filter is not UNSET:
         sequence.filter = None if filter is None else filters.validate(filter)
-    if is_continuous is not None:
+    if is_continuous is not UNSET:
         sequence.is_continuous = is_continuous
-    if name is not None:
+    if name is not UNSET and name is not None:
         sequence.name = name
-    if assigned_to_ids is not None:
+    if assigned_to_ids is not UNSET and assigned_to_ids is not None:
         members = await tenancy_repository.workspace_memberships_for(
             session, workspace_id=sequence.workspace_id, organization_membership_ids=assigned_to_ids
         )

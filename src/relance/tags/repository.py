@@ -25,7 +25,9 @@ async def get(session: AsyncSession, tag_id: uuid.UUID, *, for_update: bool = Fa
     return await session.scalar(statement)
 
 
-async def find_by_label(session: AsyncSession, *, workspace_id: uuid.UUID, label: str) -> Tag | None:
+async def find_by_label(
+    session: AsyncSession, *, workspace_id: uuid.UUID, label: str
+) -> Tag | None:
     return await session.scalar(
         select(Tag).where(Tag.workspace_id == workspace_id, Tag.label_key == label_key(label))
     )
@@ -81,7 +83,7 @@ async def attach(
     """Put tags on a sequence contact; those already there stay once."""
     if tag_ids:
         statement = insert_ignoring_conflicts(
-            session.bind.dialect.name,
+            session,
             SequenceContactTag,
             conflict_columns=["sequence_contact_id", "tag_id"],
         )

@@ -13,6 +13,7 @@ from relance.tags import repository
 from relance.tags.repository import label_key
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import resolve_workspace
+from relance.unset import UNSET, Maybe
 
 
 async def create(
@@ -51,17 +52,21 @@ async def page(
 
 
 async def update(
-    session: AsyncSession, *, tag_id: uuid.UUID, label: str | None, is_success_tag: bool | None
+    session: AsyncSession,
+    *,
+    tag_id: uuid.UUID,
+    label: Maybe[str] = UNSET,
+    is_success_tag: Maybe[bool] = UNSET,
 ) -> Tag:
     """Rename or re-flag a tag; renaming onto a label taken by another tag is a conflict."""
     tag = await repository.get(session, tag_id, for_update=True)
     if tag is None:
         raise NotFound("Tag not found")
-    if label is not None and label_key(label) != tag.label_key:
-        await _ensure_free(session, workspace_id=tag.workspace_id, label=label)
-    if label is not None:
+    if label is not UNSET:
+        if label_key(label) != tag.label_key:
+            await _ensure_free(session, workspace_id=tag.workspace_id, label=label)
         tag.label, tag.label_key = label, label_key(label)
-    if is_success_tag is not None:
+    if is_success_tag is not UNSET:
         tag.is_success_tag = is_success_tag
     tag.updated_at = utcnow()
     await session.flush()
@@ -104,7 +109,11 @@ async def set_contact_tags(
 
 
 async def remove_contact_tag(
-    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID, tag_id: uuid.UUID | None
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    tag_id: uuid.UUID | None,
 ) -> None:
     """Take one tag off a sequence contact; a tag that was not there is no error."""
     enrolment = await _active_enrolment(session, sequence_id=sequence_id, contact_id=contact_id)

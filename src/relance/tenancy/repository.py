@@ -19,7 +19,9 @@ from relance.db.models import (
 )
 
 
-async def get_organization(session: AsyncSession, organization_id: uuid.UUID) -> Organization | None:
+async def get_organization(
+    session: AsyncSession, organization_id: uuid.UUID
+) -> Organization | None:
     return await session.scalar(select(Organization).where(Organization.id == organization_id))
 
 

@@ -117,7 +117,8 @@ async def create_member(
     session.add(membership)
     await session.flush()
     workspace_memberships = [
-        WorkspaceMembership(workspace_id=w, organization_membership_id=membership.id) for w in wanted
+        WorkspaceMembership(workspace_id=w, organization_membership_id=membership.id)
+        for w in wanted
     ]
     session.add_all(workspace_memberships)
     await session.flush()

@@ -22,6 +22,5 @@ def resolve_workspace(
     if len(scope.workspace_ids) == 1:
         return scope.workspace_ids[0]
     raise ValidationFailed(
-        f"{field}: required, because this API key can reach "
-        f"{len(scope.workspace_ids)} workspaces"
+        f"{field}: required, because this API key can reach {len(scope.workspace_ids)} workspaces"
     )

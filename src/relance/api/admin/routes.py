@@ -56,7 +56,9 @@ def api_key_dto(new: NewApiKey) -> ApiKeyDto:
 
 
 @router.post("/organizations", status_code=201)
-async def create_organization(body: CreateOrganizationDto, session: AdminSession) -> OrganizationDto:
+async def create_organization(
+    body: CreateOrganizationDto, session: AdminSession
+) -> OrganizationDto:
     organization = await service.create_organization(
         session, name=body.name, plan=body.plan, subscription_status=body.subscription_status
     )
@@ -77,7 +79,9 @@ async def update_organization(
 
 
 @router.post("/organizations/{id}/workspaces", status_code=201)
-async def create_workspace(id: str, body: CreateWorkspaceDto, session: AdminSession) -> WorkspaceDto:
+async def create_workspace(
+    id: str, body: CreateWorkspaceDto, session: AdminSession
+) -> WorkspaceDto:
     workspace = await service.create_workspace(
         session, organization_id=path_id(id, "Organization"), name=body.name
     )

@@ -37,7 +37,12 @@ _ERRORS: dict[int | str, dict] = {
     operation_id="addContactsToSequence",
     summary="Add contacts to a continuous sequence",
     responses=_ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ADD_CONTACTS_REQUEST_SCHEMA}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ADD_CONTACTS_REQUEST_SCHEMA}},
+        }
+    },
 )
 async def add_contacts_to_sequence(
     sequence_id: str,
@@ -79,5 +84,3 @@ async def get_run(run_id: str, session: TenantSession) -> RunDto:
         counts=service.counts(run),
         items=[RunItemDto(**item) for item in run.items],
     )
-
-

@@ -23,14 +23,22 @@ ADD_CONTACTS_REQUEST_SCHEMA: dict[str, Any] = {
                     {
                         "type": "object",
                         "properties": {
-                            "id": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN.pattern}
+                            "id": {
+                                "type": "string",
+                                "format": "uuid",
+                                "pattern": UUID_PATTERN.pattern,
+                            }
                         },
                         "required": ["id"],
                     },
                     {
                         "type": "object",
                         "properties": {
-                            "email": {"type": "string", "format": "email", "pattern": EMAIL_PATTERN.pattern}
+                            "email": {
+                                "type": "string",
+                                "format": "email",
+                                "pattern": EMAIL_PATTERN.pattern,
+                            }
                         },
                         "required": ["email"],
                     },

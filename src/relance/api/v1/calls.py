@@ -26,7 +26,9 @@ async def create_call(body: CreateCallDto, session: TenantSession) -> CallDto:
 
 
 @router.get("", summary="List calls", responses=errors(400))
-async def list_calls(query: Annotated[ListCallsQuery, Query()], session: TenantSession) -> Page[CallDto]:
+async def list_calls(
+    query: Annotated[ListCallsQuery, Query()], session: TenantSession
+) -> Page[CallDto]:
     """Newest first. ``createdAtFrom`` is inclusive, ``createdAtTo`` exclusive, both compared
     at the millisecond, the precision the API shows."""
     filters = CallFilters(
@@ -34,10 +36,14 @@ async def list_calls(query: Annotated[ListCallsQuery, Query()], session: TenantS
         contact_id=query.contact_id,
         workspace_membership_id=query.workspace_membership_id,
         status=query.status,
-        created_from=None if query.created_at_from is None else truncate_to_ms(query.created_at_from),
+        created_from=None
+        if query.created_at_from is None
+        else truncate_to_ms(query.created_at_from),
         created_to=None if query.created_at_to is None else truncate_to_ms(query.created_at_to),
     )
-    total, calls = await service.page(session, filters=filters, offset=query.offset, limit=query.limit)
+    total, calls = await service.page(
+        session, filters=filters, offset=query.offset, limit=query.limit
+    )
     return Page[CallDto].of([shaping.call(c) for c in calls], total=total, query=query)
 
 
@@ -52,6 +58,11 @@ async def update_call(id: str, body: UpdateCallDto, session: TenantSession) -> C
     backwards or out of an end state is 409 INVALID_TRANSITION. The recording and the
     times may still change after the end."""
     call = await service.update(
-        session, call_id=path_id(id, "Call"), changes=body.model_dump(exclude_unset=True)
+        session,
+        call_id=path_id(id, "Call"),
+        status=body.sent("status"),
+        started_at=body.sent("started_at"),
+        ended_at=body.sent("ended_at"),
+        recording_url=body.sent("recording_url"),
     )
     return shaping.call(call)

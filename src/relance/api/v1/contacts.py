@@ -85,16 +85,16 @@ async def update_contact(
 ) -> ContactDto:
     """Sends only what changes. ``phoneNumbers`` replaces the list; a number that stays keeps
     its id. ``email`` or ``company`` set to null clears it."""
-    changes = body.model_dump(exclude_unset=True, exclude={"phone_numbers"})
-    for name in ("first_name", "last_name"):
-        if name in changes and changes[name] is None:
-            changes[name] = ""
     view = await service.update(
         session,
         contact_id=path_id(id, "Contact"),
-        changes=changes,
-        phone_numbers=body.phone_numbers,
         default_region=settings.default_region,
+        first_name=body.sent("first_name"),
+        last_name=body.sent("last_name"),
+        email=body.sent("email"),
+        company=body.sent("company"),
+        phone_numbers=body.sent("phone_numbers"),
+        workspace_id=body.sent("workspace_id"),
     )
     return shaping.contact(view)
 

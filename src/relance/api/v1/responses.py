@@ -13,4 +13,6 @@ _DESCRIPTIONS = {
 
 
 def errors(*statuses: int) -> dict[int | str, dict]:
-    return {s: {"model": ErrorDto, "description": _DESCRIPTIONS[s]} for s in (401, 403, 429, *statuses)}
+    return {
+        s: {"model": ErrorDto, "description": _DESCRIPTIONS[s]} for s in (401, 403, 429, *statuses)
+    }

@@ -337,5 +337,3 @@ class ErrorBody(ResponseModel):
 
 class ErrorDto(ResponseModel):
     error: ErrorBody
-
-

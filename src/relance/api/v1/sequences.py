@@ -83,10 +83,12 @@ async def update_sequence(id: str, body: UpdateSequenceDto, session: TenantSessi
         view = await service.update(
             session,
             sequence_id=path_id(id, "Sequence"),
-            name=body.name,
-            assigned_to_ids=None if body.assigned_to_ids is None else assignees.valid,
-            is_continuous=body.is_continuous,
-            filter=body.filter if "filter" in body.model_fields_set else service.UNCHANGED,
+            name=body.sent("name"),
+            assigned_to_ids=body.sent("assigned_to_ids")
+            if body.assigned_to_ids is None
+            else assignees.valid,
+            is_continuous=body.sent("is_continuous"),
+            filter=body.sent("filter"),
         )
     return shaping.sequence(view)
 
@@ -163,5 +165,3 @@ async def remove_contacts(id: str, body: ContactsBatchDto, session: TenantSessio
         session, sequence_id=path_id(id, "Sequence"), contact_ids=body.contact_ids
     )
     return RemovedDto(removed=removed)
-
-

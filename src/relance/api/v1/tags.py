@@ -28,13 +28,18 @@ router = APIRouter(prefix="/v1", tags=["Tags"])
 async def create_tag(body: CreateTagDto, session: TenantSession) -> TagDto:
     """Labels are unique in a workspace, compared ignoring case (Unicode case folding)."""
     tag = await service.create(
-        session, label=body.label, is_success_tag=body.is_success_tag, workspace_id=body.workspace_id
+        session,
+        label=body.label,
+        is_success_tag=body.is_success_tag,
+        workspace_id=body.workspace_id,
     )
     return shaping.tag(tag)
 
 
 @router.get("/tags", summary="List tags", responses=errors(400))
-async def list_tags(query: Annotated[ListTagsQuery, Query()], session: TenantSession) -> Page[TagDto]:
+async def list_tags(
+    query: Annotated[ListTagsQuery, Query()], session: TenantSession
+) -> Page[TagDto]:
     total, tags = await service.page(
         session, workspace_id=query.workspace_id, offset=query.offset, limit=query.limit
     )
@@ -49,7 +54,10 @@ async def get_tag(id: str, session: TenantSession) -> TagDto:
 @router.patch("/tags/{id}", summary="Update a tag", responses=errors(400, 404, 409))
 async def update_tag(id: str, body: UpdateTagDto, session: TenantSession) -> TagDto:
     tag = await service.update(
-        session, tag_id=path_id(id, "Tag"), label=body.label, is_success_tag=body.is_success_tag
+        session,
+        tag_id=path_id(id, "Tag"),
+        label=body.sent("label"),
+        is_success_tag=body.sent("is_success_tag"),
     )
     return shaping.tag(tag)
 
@@ -82,7 +90,10 @@ async def _set_tags(
     responses=errors(400, 404),
 )
 async def replace_contact_tags(
-    id: str, contactId: str, body: TagIdsDto, session: TenantSession  # noqa: N803
+    id: str,
+    contactId: str,
+    body: TagIdsDto,
+    session: TenantSession,  # noqa: N803
 ) -> ContactTagsDto:
     """An unknown tag id, or one of another workspace, is a 400 naming it; nothing changes."""
     return await _set_tags(id, contactId, body, session, replace=True)
@@ -94,7 +105,10 @@ async def replace_contact_tags(
     responses=errors(400, 404),
 )
 async def add_contact_tags(
-    id: str, contactId: str, body: TagIdsDto, session: TenantSession  # noqa: N803
+    id: str,
+    contactId: str,
+    body: TagIdsDto,
+    session: TenantSession,  # noqa: N803
 ) -> ContactTagsDto:
     """A tag already there stays once."""
     return await _set_tags(id, contactId, body, session, replace=False)
@@ -107,7 +121,10 @@ async def add_contact_tags(
     responses=errors(404),
 )
 async def remove_contact_tag(
-    id: str, contactId: str, tagId: str, session: TenantSession  # noqa: N803
+    id: str,
+    contactId: str,
+    tagId: str,
+    session: TenantSession,  # noqa: N803
 ) -> Response:
     """204 also when the tag was not there."""
     try:

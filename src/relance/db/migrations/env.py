@@ -28,7 +28,7 @@ async def _run_async() -> None:
     if connection is not None:
         await connection.run_sync(_run)
         return
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
     async with engine.connect() as conn:
         await conn.run_sync(_run)
         await conn.commit()
