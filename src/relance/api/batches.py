@@ -18,15 +18,18 @@ the first invalid one, inside ``first_invalid_item_wins``:
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, overload
 
 from pydantic import ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import ErrorDetails
 
 from relance.api.errors import describe_validation_errors
 from relance.errors import RelanceError, ValidationFailed
+from relance.unset import Unset
 
 T = TypeVar("T")
+V = TypeVar("V")
+N = TypeVar("N", None, Unset, None | Unset)
 
 
 @dataclass(frozen=True)
@@ -47,14 +50,21 @@ Checked = Annotated[T, WrapValidator(_keep_invalid)]
 
 
 @dataclass(frozen=True)
-class Batch(Generic[T]):
+class Batch(Generic[V]):
     field: str  # the batch's name on the wire: "contacts", "tagIds", ...
-    valid: list[T]  # the items before the first invalid one
+    valid: V  # the items before the first invalid one (or the field's null or UNSET as is)
     invalid: ValidationFailed | None  # the first invalid item's error, if any
 
 
-def read(items: list[T], *, field: str) -> Batch[T]:
-    """Split a ``list[Checked[...]]`` at its first invalid item."""
+@overload
+def read(items: list[T], *, field: str) -> Batch[list[T]]: ...
+@overload
+def read(items: list[T] | N, *, field: str) -> Batch[list[T] | N]: ...
+def read(items: Any, *, field: str) -> Batch[Any]:
+    """Split a ``list[Checked[...]]`` at its first invalid item; an optional batch that was
+    not sent (``None`` or ``UNSET``) is passed through as it is."""
+    if not isinstance(items, list):
+        return Batch(field, items, None)
     for index, item in enumerate(items):
         if isinstance(item, InvalidItem):
             located = [{**e, "loc": (field, index, *e.get("loc", ()))} for e in item.errors]

@@ -2,11 +2,12 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, case, exists, func, literal, select, update
+from sqlalchemy import Row, String, case, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calls.lifecycle import CallStatus
@@ -84,20 +85,12 @@ async def calls_of_page(
     return by_contact
 
 
-@dataclass(frozen=True)
-class StatusFactsRow:
-    enrolment_id: uuid.UUID
-    reached_a_person: bool
-    has_number: bool
-    under_way: bool
-    last_call: str | None
-
-
 async def status_facts(
     session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], under_way: Collection[str]
-) -> list[StatusFactsRow]:
+) -> Sequence[Row[Any]]:
     """The facts ``calls.statuses`` derives each sequence contact's status from, in one
-    statement; ``under_way`` is the rule's set of statuses of a call still in progress."""
+    statement, as rows of ``enrolment_id`` and the fields of ``StatusFacts``;
+    ``under_way`` is the rule's set of statuses of a call still in progress."""
     same_pair = (Call.sequence_id == SequenceContact.sequence_id) & (
         Call.contact_id == SequenceContact.contact_id
     )
@@ -111,16 +104,16 @@ async def status_facts(
     )
     rows = await session.execute(
         select(
-            SequenceContact.id,
-            exists().where(same_pair, Call.connected_at.is_not(None)),
-            exists().where(PhoneNumber.contact_id == SequenceContact.contact_id),
-            exists().where(same_pair, Call.status.in_(list(under_way))),
-            last_call,
+            SequenceContact.id.label("enrolment_id"),
+            exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
+            exists()
+            .where(PhoneNumber.contact_id == SequenceContact.contact_id)
+            .label("has_number"),
+            exists().where(same_pair, Call.status.in_(list(under_way))).label("under_way"),
+            last_call.label("last_call"),
         ).where(SequenceContact.id.in_(list(enrolment_ids)))
     )
-    return [
-        StatusFactsRow(row[0], bool(row[1]), bool(row[2]), bool(row[3]), row[4]) for row in rows
-    ]
+    return rows.all()
 
 
 async def store_statuses(session: AsyncSession, *, statuses: dict[uuid.UUID, str | None]) -> None:

@@ -94,9 +94,9 @@ async def refresh(session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID]
         statuses={
             row.enrolment_id: derive(
                 StatusFacts(
-                    reached_a_person=row.reached_a_person,
-                    has_number=row.has_number,
-                    under_way=row.under_way,
+                    reached_a_person=bool(row.reached_a_person),
+                    has_number=bool(row.has_number),
+                    under_way=bool(row.under_way),
                     last_call=None if row.last_call is None else CallStatus(row.last_call),
                 )
             )

@@ -90,7 +90,7 @@ async def create_workspace(
 
 @router.post("/organizations/{id}/members", status_code=201)
 async def create_member(id: str, body: CreateMemberDto, session: AdminSession) -> MemberDto:
-    workspaces = batches.read(body.workspace_ids or [], field="workspaceIds")
+    workspaces = batches.read(body.workspace_ids, field="workspaceIds")
     with batches.first_invalid_item_wins(workspaces):
         new = await service.create_member(
             session,
@@ -98,7 +98,7 @@ async def create_member(id: str, body: CreateMemberDto, session: AdminSession) -
             email=body.email,
             first_name=body.first_name,
             last_name=body.last_name,
-            workspace_ids=None if body.workspace_ids is None else workspaces.valid,
+            workspace_ids=workspaces.valid,
         )
     return member_dto(new)
 
@@ -117,14 +117,14 @@ async def add_workspace_member(
 
 @router.post("/organizations/{id}/api-keys", status_code=201)
 async def create_api_key(id: str, body: CreateApiKeyDto, session: AdminSession) -> ApiKeyDto:
-    workspaces = batches.read(body.workspace_ids or [], field="workspaceIds")
+    workspaces = batches.read(body.workspace_ids, field="workspaceIds")
     with batches.first_invalid_item_wins(workspaces):
         new = await service.create_api_key(
             session,
             organization_id=path_id(id, "Organization"),
             name=body.name,
             mode=body.mode,
-            workspace_ids=None if body.workspace_ids is None else workspaces.valid,
+            workspace_ids=workspaces.valid,
         )
     return api_key_dto(new)
 

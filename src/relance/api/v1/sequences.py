@@ -78,15 +78,13 @@ async def get_sequence(id: str, session: TenantSession) -> SequenceDto:
 
 @router.patch("/{id}", summary="Update a sequence", responses=errors(400, 404))
 async def update_sequence(id: str, body: UpdateSequenceDto, session: TenantSession) -> SequenceDto:
-    assignees = batches.read(body.assigned_to_ids or [], field="assignedToIds")
+    assignees = batches.read(body.sent("assigned_to_ids"), field="assignedToIds")
     with batches.first_invalid_item_wins(assignees):
         view = await service.update(
             session,
             sequence_id=path_id(id, "Sequence"),
             name=body.sent("name"),
-            assigned_to_ids=body.sent("assigned_to_ids")
-            if body.assigned_to_ids is None
-            else assignees.valid,
+            assigned_to_ids=assignees.valid,
             is_continuous=body.sent("is_continuous"),
             filter=body.sent("filter"),
         )

@@ -91,9 +91,9 @@ async def _set_tags(
 )
 async def replace_contact_tags(
     id: str,
-    contactId: str,
+    contactId: str,  # noqa: N803
     body: TagIdsDto,
-    session: TenantSession,  # noqa: N803
+    session: TenantSession,
 ) -> ContactTagsDto:
     """An unknown tag id, or one of another workspace, is a 400 naming it; nothing changes."""
     return await _set_tags(id, contactId, body, session, replace=True)
@@ -106,9 +106,9 @@ async def replace_contact_tags(
 )
 async def add_contact_tags(
     id: str,
-    contactId: str,
+    contactId: str,  # noqa: N803
     body: TagIdsDto,
-    session: TenantSession,  # noqa: N803
+    session: TenantSession,
 ) -> ContactTagsDto:
     """A tag already there stays once."""
     return await _set_tags(id, contactId, body, session, replace=False)
