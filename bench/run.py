@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from relance.api.app import create_app  # noqa: E402
-from relance.db.engine import Database, count_statements  # noqa: E402
+from relance.db.engine import count_statements  # noqa: E402
+from relance.tenancy.database import Database  # noqa: E402
 from relance.db.migrate import upgrade_to_head  # noqa: E402
 from relance.db.models import (  # noqa: E402
     Contact,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from relance.api.app import create_app
-from relance.db.engine import Database
+from relance.tenancy.database import Database
 from relance.db.migrate import upgrade_to_head
 from relance.settings import Settings
 from tests.factory import ADMIN_TOKEN, TenantFactory

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from relance.api.app import create_app
-from relance.db.engine import Database
+from relance.tenancy.database import Database
 from relance.settings import Settings
 from tests.conftest import GENEROUS_LIMITS, make_settings
 from tests.factory import ADMIN, ADMIN_TOKEN

@@ -19,7 +19,7 @@ import pytest
 
 from relance.api.app import create_app
 from relance.settings import Settings, parse_rate_limits
-from relance.tenancy.plans import DEFAULT_RATE_LIMITS, Plan
+from relance.plans import DEFAULT_RATE_LIMITS, Plan
 from tests.conftest import make_settings
 from tests.factory import ADMIN, TenantFactory
 
@@ -334,7 +334,7 @@ async def test_redis_budget_is_shared_across_processes(database) -> None:
             import asyncio, json, sys
             from uuid import UUID
             from relance.ratelimit import RateLimiter
-            from relance.tenancy.plans import Plan
+            from relance.plans import Plan
 
             async def main():
                 limiter = RateLimiter(per_minute={Plan.EXPERT: 5}, redis_url=sys.argv[1])

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from relance.db.models import Contact, Sequence, SequenceAssignee, Workspace
-from relance.tenancy.plans import Plan
+from relance.plans import Plan
 from relance.tenancy.scope import TenantScope, UnscopedQuery
 from tests.factory import Tenant
 

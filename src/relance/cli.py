@@ -12,12 +12,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.api.schemas import format_timestamp
-from relance.db.engine import Database
 from relance.db.migrate import upgrade_to_head
 from relance.errors import RelanceError
+from relance.plans import Plan, SubscriptionStatus, parse_plan
 from relance.settings import Settings
 from relance.tenancy import service as tenancy
-from relance.tenancy.plans import Plan, SubscriptionStatus, parse_plan
+from relance.tenancy.database import Database
 
 app = typer.Typer(
     help="Relance: self-hosted engine for outbound-call sequences.",

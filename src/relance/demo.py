@@ -14,12 +14,12 @@ from relance.calls import service as calls
 from relance.calls.lifecycle import CallStatus, has_ended, has_started
 from relance.contacts import service as contacts
 from relance.contacts.service import ContactInput
-from relance.db.engine import Database
 from relance.db.types import utcnow
+from relance.plans import Plan, SubscriptionStatus
 from relance.sequences import service as sequences
 from relance.tags import service as tags
 from relance.tenancy import service as tenancy
-from relance.tenancy.plans import Plan, SubscriptionStatus
+from relance.tenancy.database import Database
 from relance.tenancy.scope import TenantScope
 
 REPS = [

@@ -13,7 +13,7 @@ from limits import RateLimitItemPerMinute
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
-from relance.tenancy.plans import Plan
+from relance.plans import Plan
 
 
 @dataclass(frozen=True)

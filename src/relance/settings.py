@@ -6,7 +6,7 @@ from functools import cached_property
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from relance.tenancy.plans import DEFAULT_RATE_LIMITS, Plan, parse_plan
+from relance.plans import DEFAULT_RATE_LIMITS, Plan, parse_plan
 
 
 class Settings(BaseSettings):

@@ -10,9 +10,9 @@ from relance.api.admin.routes import router as admin_router
 from relance.api.errors import install_error_handlers
 from relance.api.opencx.routes import router as opencx_router
 from relance.api.v1 import calls, contacts, directory, sequences, tags
-from relance.db.engine import Database
 from relance.ratelimit import RateLimiter
 from relance.settings import Settings
+from relance.tenancy.database import Database
 
 DESCRIPTION = """Self-hosted engine for outbound-call sequences.
 

@@ -15,10 +15,10 @@ from fastapi.exceptions import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.api.state import record_budget, spent_budget
-from relance.db.engine import Database
 from relance.errors import NotFound, RateLimited, Unauthorized
 from relance.settings import Settings
 from relance.tenancy import service as tenancy
+from relance.tenancy.database import Database
 from relance.tenancy.scope import bind_scope, mark_unscoped
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -1,64 +1,16 @@
-"""Engine and session factory for SQLite (embedded default) and PostgreSQL."""
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+"""The engine for SQLite (embedded default) or PostgreSQL, and a statement counter."""
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from relance.db.dialect import configure_engine
-from relance.tenancy.scope import ScopedSession, TenantScope, bind_scope, mark_unscoped
 
 
-class Database:
-    """One engine and its session factory, created once per process."""
-
-    def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, **_engine_options(url))
-        configure_engine(self.engine)
-        self._sessions = async_sessionmaker(
-            self.engine, expire_on_commit=False, sync_session_class=ScopedSession
-        )
-
-    @asynccontextmanager
-    async def scoped_session(
-        self, scope: TenantScope, *, write: bool = True
-    ) -> AsyncIterator[AsyncSession]:
-        """A transaction whose every ORM query is filtered to ``scope``."""
-        async with self.session(write=write) as session:
-            bind_scope(session, scope)
-            yield session
-
-    @asynccontextmanager
-    async def unscoped_session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """A transaction that sees every tenant: provisioning, authentication, the CLI."""
-        async with self.session(write=write) as session:
-            mark_unscoped(session)
-            yield session
-
-    @asynccontextmanager
-    async def session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
-        """One transaction, committed when the block succeeds and rolled back otherwise.
-
-        The caller must give it a scope (``bind_scope``) or ``mark_unscoped`` before querying.
-        """
-        async with self._sessions() as session:
-            await session.connection(execution_options={"relance_write": write})
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-
-    async def dispose(self) -> None:
-        await self.engine.dispose()
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An engine configured for its dialect (``relance.db.dialect``)."""
+    engine = create_async_engine(url, echo=echo, **_engine_options(url))
+    configure_engine(engine)
+    return engine
 
 
 def _engine_options(url: str) -> dict[str, object]:

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from relance.db.types import UTCDateTime, new_id, utcnow
-from relance.tenancy.plans import Plan, SubscriptionStatus
+from relance.plans import Plan, SubscriptionStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from relance.db.models import ApiKey, Organization, OrganizationOwned, Workspace, WorkspaceOwned
-from relance.tenancy.plans import Plan
+from relance.plans import Plan
 
 _SCOPE_KEY = "relance_tenant_scope"
 _UNSCOPED_KEY = "relance_unscoped"

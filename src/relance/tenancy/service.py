@@ -25,8 +25,8 @@ from relance.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from relance.plans import API_PLANS, Plan, SubscriptionStatus
 from relance.tenancy import keys, repository
-from relance.tenancy.plans import API_PLANS, Plan, SubscriptionStatus
 from relance.tenancy.scope import TenantScope
 
 

@@ -7,7 +7,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from relance.api.batches import Checked
 from relance.api.schemas import RequestModel, ResponseModel, Timestamp
-from relance.tenancy.plans import Plan, SubscriptionStatus, parse_plan
+from relance.plans import Plan, SubscriptionStatus, parse_plan
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
