@@ -5,7 +5,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relance.sequences.assignment import Loads, Rep
+from relance.enrolments.assignment import Loads, Rep
 
 
 @given(

@@ -1,7 +1,7 @@
 """relance demo produces a realistic history: every call state, every status, tags."""
 
-from relance.calls.lifecycle import CallStatus
-from relance.calls.statuses import SequenceContactStatus
+from relance.call_lifecycle import CallStatus
+from relance.enrolments.statuses import SequenceContactStatus
 from relance.demo import create_demo_tenant
 
 

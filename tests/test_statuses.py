@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from relance.calls import statuses
-from relance.calls.lifecycle import END_STATES, CallStatus
-from relance.calls.statuses import StatusFacts, derive
+from relance.enrolments import statuses
+from relance.call_lifecycle import END_STATES, CallStatus
+from relance.enrolments.statuses import StatusFacts, derive
 from tests.factory import Tenant
 
 S = CallStatus

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.call_lifecycle import CallStatus, has_ended, has_started
 from relance.calls import service as calls
-from relance.calls.lifecycle import CallStatus, has_ended, has_started
 from relance.contacts import service as contacts
 from relance.contacts.service import ContactInput
 from relance.db.types import utcnow

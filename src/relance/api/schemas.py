@@ -1,7 +1,7 @@
 """Wire types shared by every dialect: timestamps, camelCase models, pages."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
@@ -86,7 +86,8 @@ class Page(ResponseModel, Generic[ItemT]):
     total_pages: int
 
     @classmethod
-    def of(cls, items: list[ItemT], *, total: int, query: PageQuery) -> "Page[ItemT]":
+    def of(cls, items: list[ItemT], *, total: int, query: PageQuery) -> Self:
+        """The page ``query`` asked for, of ``total`` items in all."""
         return cls(
             data=items,
             total=total,

@@ -1,17 +1,15 @@
-"""Queries on calls, and the facts the sequence-contact status is derived from."""
+"""Queries on calls."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, String, case, exists, func, literal, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.calls.lifecycle import CallStatus
-from relance.db.models import Call, PhoneNumber, SequenceContact
+from relance.db.models import Call
 
 
 async def get(
@@ -83,51 +81,3 @@ async def calls_of_page(
         for call in rows:
             by_contact[call.contact_id].append(call)
     return by_contact
-
-
-async def status_facts(
-    session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], under_way: Collection[str]
-) -> Sequence[Row[Any]]:
-    """The facts ``calls.statuses`` derives each sequence contact's status from, in one
-    statement, as rows of ``enrolment_id`` and the fields of ``StatusFacts``;
-    ``under_way`` is the rule's set of statuses of a call still in progress."""
-    same_pair = (Call.sequence_id == SequenceContact.sequence_id) & (
-        Call.contact_id == SequenceContact.contact_id
-    )
-    last_call = (
-        select(Call.status)
-        .where(same_pair, Call.status != CallStatus.NOT_INITIATED.value)
-        .order_by(Call.created_at.desc(), Call.id.desc())
-        .limit(1)
-        .correlate(SequenceContact)
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(
-            SequenceContact.id.label("enrolment_id"),
-            exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
-            exists()
-            .where(PhoneNumber.contact_id == SequenceContact.contact_id)
-            .label("has_number"),
-            exists().where(same_pair, Call.status.in_(list(under_way))).label("under_way"),
-            last_call.label("last_call"),
-        ).where(SequenceContact.id.in_(list(enrolment_ids)))
-    )
-    return rows.all()
-
-
-async def store_statuses(session: AsyncSession, *, statuses: dict[uuid.UUID, str | None]) -> None:
-    """Write several sequence contacts' statuses in one statement."""
-    if not statuses:
-        return
-    await session.execute(
-        update(SequenceContact)
-        .where(SequenceContact.id.in_(list(statuses)))
-        .values(
-            status=case(
-                {key: literal(value, String) for key, value in statuses.items()},
-                value=SequenceContact.id,
-                else_=SequenceContact.status,
-            )
-        )
-    )

@@ -5,20 +5,22 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.calls import repository, statuses
-from relance.calls.lifecycle import (
+from relance.call_lifecycle import (
     CallStatus,
     has_ended,
     has_started,
     is_allowed,
     reaches_a_person,
 )
+from relance.calls import repository
 from relance.calls.repository import CallFilters
 from relance.contacts import repository as contacts_repository
 from relance.db.models import Call
 from relance.db.types import truncate_to_ms, utcnow
+from relance.enrolments import repository as enrolments_repository
+from relance.enrolments import service as enrolments
+from relance.enrolments import statuses
 from relance.errors import InvalidTransition, NotFound, ValidationFailed
-from relance.sequences import repository as sequences_repository
 from relance.tenancy import repository as tenancy_repository
 from relance.unset import UNSET, Maybe
 
@@ -36,13 +38,8 @@ async def create(
     recording_url: str | None = None,
 ) -> Call:
     """Record a call to a contact active in the sequence, in any status (history imports)."""
-    sequence = await sequences_repository.get_live(session, sequence_id)
-    if sequence is None:
-        raise NotFound("Sequence not found")
-    # The lock order's first step (sequences.enrolment): a concurrent delete finishes first.
-    await contacts_repository.share_lock(session, [contact_id])
-    enrolment = await sequences_repository.active_enrolment(
-        session, sequence_id=sequence.id, contact_id=contact_id
+    sequence, enrolment = await enrolments.active_enrolment(
+        session, sequence_id=sequence_id, contact_id=contact_id
     )
     if enrolment is None:
         raise ValidationFailed("contactId: not an active contact of this sequence")
@@ -90,9 +87,9 @@ async def update(
 ) -> Call:
     """Move a call forward and/or set its times and recording."""
     found = await get(session, call_id=call_id)
-    # Its contact first, then the call itself (the lock order of sequences.enrolment): a
+    # Its contact first, then the call itself (the lock order of enrolments.service): a
     # concurrent delete of the contact, which takes its calls along, finishes first.
-    await contacts_repository.share_lock(session, [found.contact_id])
+    await enrolments_repository.share_lock(session, [found.contact_id])
     call = await repository.get(session, found.id, for_update=True)
     if call is None:
         raise NotFound("Call not found")
@@ -111,7 +108,7 @@ async def update(
     call.updated_at = utcnow()
     await session.flush()
     if status is not UNSET:
-        enrolment = await sequences_repository.enrolment_of(
+        enrolment = await enrolments_repository.enrolment_of(
             session, sequence_id=call.sequence_id, contact_id=call.contact_id
         )
         if enrolment is not None:

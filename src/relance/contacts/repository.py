@@ -1,58 +1,25 @@
 """Queries on contacts and their phone numbers."""
 
-import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
-from typing import TypeVar
 
-from sqlalchemy import Select, case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models import Contact, PhoneNumber
-
-T = TypeVar("T")
-
-
-class Lock(enum.Enum):
-    """Row locks on a contact, held until commit; the first step of the one lock order
-    (``sequences.enrolment``). A delete waits for every other; the others wait only for a
-    delete, and then find the contact gone. SQLite serializes writers and takes none."""
-
-    SHARE = "share"  # FOR KEY SHARE: work on rows under the contact (enrolments, calls, tags)
-    UPDATE = "update"  # FOR NO KEY UPDATE: change the contact's own fields
-    DELETE = "delete"  # FOR UPDATE: delete it
-
-
-def _locked(statement: Select[T], lock: Lock) -> Select[T]:
-    if lock is Lock.SHARE:
-        return statement.with_for_update(read=True, key_share=True)
-    if lock is Lock.UPDATE:
-        return statement.with_for_update(key_share=True)
-    return statement.with_for_update()
+from relance.enrolments.repository import Lock, locked
 
 
 async def get(
     session: AsyncSession, contact_id: uuid.UUID, *, lock: Lock | None = None
 ) -> Contact | None:
-    """One contact; with ``lock``, locked first (and read afresh, never from the session)."""
+    """One contact; with ``lock`` (the lock order's first step, ``enrolments.service``),
+    locked first and read afresh, never from the session."""
     statement = select(Contact).where(Contact.id == contact_id)
     if lock is not None:
-        statement = _locked(statement, lock).execution_options(populate_existing=True)
+        statement = locked(statement, lock).execution_options(populate_existing=True)
     return await session.scalar(statement)
-
-
-async def share_lock(session: AsyncSession, contact_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-    """``Lock.SHARE`` on these contacts, in id order; returns those that still exist."""
-    if not contact_ids:
-        return set()
-    rows = await session.scalars(
-        _locked(
-            select(Contact.id).where(Contact.id.in_(sorted(contact_ids))).order_by(Contact.id),
-            Lock.SHARE,
-        )
-    )
-    return set(rows)
 
 
 async def page(

@@ -6,14 +6,14 @@ from typing import overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.calls import statuses
 from relance.contacts import repository
 from relance.contacts.phones import InvalidPhoneNumber, to_e164
 from relance.db.models import Contact, PhoneNumber
 from relance.db.types import new_id, utcnow
+from relance.enrolments import repository as enrolments_repository
+from relance.enrolments import service as enrolments
+from relance.enrolments import statuses
 from relance.errors import NotFound, ValidationFailed
-from relance.sequences import enrolment
-from relance.sequences import repository as sequences_repository
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import resolve_workspace
 from relance.unset import UNSET, Maybe
@@ -139,7 +139,7 @@ async def update(
         # Having a number or not moves the contact's status in every sequence (MISSING_NUMBER).
         await statuses.refresh(
             session,
-            enrolment_ids=await sequences_repository.enrolments_of_contact(session, contact.id),
+            enrolment_ids=await enrolments_repository.enrolments_of_contact(session, contact.id),
         )
     await session.flush()
     return ContactView(contact=contact, phone_numbers=current)
@@ -148,7 +148,7 @@ async def update(
 async def delete(session: AsyncSession, *, contact_id: uuid.UUID) -> None:
     """Delete a contact, its numbers and its place in every sequence."""
     contact = await _contact(session, contact_id, lock=repository.Lock.DELETE)
-    await enrolment.withdraw_contact_everywhere(session, contact_id=contact.id)
+    await enrolments.withdraw_contact_everywhere(session, contact_id=contact.id)
     await repository.delete_contact(session, contact.id)
 
 

@@ -23,12 +23,12 @@ from relance.contacts.service import ContactInput, email_key
 from relance.db.dialect import lock_workspace_contacts
 from relance.db.models import Contact, ContinuousRun
 from relance.db.types import utcnow
+from relance.enrolments import service as enrolments
+from relance.enrolments.service import EnrolmentRequest
 from relance.errors import NotFound, ValidationFailed
 from relance.opencx import repository
 from relance.opencx.items import Item, read_items
-from relance.sequences import enrolment, filters
-from relance.sequences import repository as sequences_repository
-from relance.sequences.enrolment import EnrolmentRequest
+from relance.sequences import filters
 from relance.sequences.filters import ContactFacts
 
 
@@ -79,9 +79,7 @@ async def add_contacts(
 ) -> ContinuousRun:
     """Resolve, filter and enrol every item; return the run that records what happened."""
     items = read_items(raw_items)
-    sequence = await sequences_repository.get_live(session, sequence_id)
-    if sequence is None:
-        raise NotFound("Sequence not found")
+    sequence = await enrolments.live_sequence(session, sequence_id)
     if not sequence.is_continuous:
         raise ValidationFailed(
             "sequence_id: the sequence is not continuous (is_continuous is false)"
@@ -141,7 +139,7 @@ async def add_contacts(
             to_enrol.append(resolution)
         seen.add(resolution.contact_id)
 
-    result = await enrolment.enrol(
+    result = await enrolments.enrol(
         session,
         sequence=sequence,
         requests=[EnrolmentRequest(r.contact_id) for r in to_enrol if r.contact_id is not None],

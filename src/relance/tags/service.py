@@ -4,11 +4,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.contacts import repository as contacts_repository
 from relance.db.models import SequenceContact, Tag
 from relance.db.types import utcnow
+from relance.enrolments import service as enrolments
 from relance.errors import Conflict, NotFound, ValidationFailed
-from relance.sequences import repository as sequences_repository
 from relance.tags import repository
 from relance.tags.repository import label_key
 from relance.tenancy.scope import scope_of
@@ -124,13 +123,8 @@ async def remove_contact_tag(
 async def _active_enrolment(
     session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
 ) -> SequenceContact:
-    sequence = await sequences_repository.get_live(session, sequence_id)
-    if sequence is None:
-        raise NotFound("Sequence not found")
-    # The lock order's first step: a concurrent delete of the contact finishes first.
-    await contacts_repository.share_lock(session, [contact_id])
-    enrolment = await sequences_repository.active_enrolment(
-        session, sequence_id=sequence.id, contact_id=contact_id
+    _, enrolment = await enrolments.active_enrolment(
+        session, sequence_id=sequence_id, contact_id=contact_id
     )
     if enrolment is None:
         raise NotFound("Contact not found in this sequence")

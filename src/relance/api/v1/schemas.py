@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from relance.api.batches import Checked
-from relance.api.schemas import PageQuery, RequestModel, ResponseModel, Timestamp
-from relance.calls.lifecycle import CallStatus
-from relance.calls.statuses import SequenceContactStatus
+from relance.api.schemas import Page, PageQuery, RequestModel, ResponseModel, Timestamp
+from relance.call_lifecycle import CallStatus
+from relance.enrolments.statuses import SequenceContactStatus
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
@@ -153,12 +153,8 @@ class SequenceContactDto(ResponseModel):
     assigned_to_workspace_membership_id: uuid.UUID
 
 
-class PaginatedSequenceContactsDto(ResponseModel):
-    data: list[SequenceContactDto]
-    total: int
-    page: int
-    limit: int
-    total_pages: int
+class PaginatedSequenceContactsDto(Page[SequenceContactDto]):
+    """The list operation's page (the Skipcall spec's name for it)."""
 
 
 # --- tags ------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from relance.api.v1.schemas import (
     SequenceDto,
     UpdateSequenceDto,
 )
-from relance.sequences import service
-from relance.sequences.enrolment import EnrolmentRequest
+from relance.enrolments.service import EnrolmentRequest
+from relance.sequences import listing, service
 
 router = APIRouter(prefix="/v1/sequences", tags=["Sequences"])
 
@@ -133,20 +133,16 @@ async def list_contacts(
     """Returns a paginated list of contacts in a sequence, enriched with their tags and call
     history within the sequence. Returns 404 if the parent sequence is in a workspace outside
     the API key scope."""
-    result = await service.list_contacts(
+    total, items = await listing.list_contacts(
         session,
         sequence_id=path_id(id, "Sequence"),
-        page=query.page,
+        offset=query.offset,
         limit=query.limit,
         status=query.status,
         tag=query.tag,
     )
-    return PaginatedSequenceContactsDto(
-        data=[shaping.enrolled_contact(item) for item in result.items],
-        total=result.total,
-        page=query.page,
-        limit=query.limit,
-        total_pages=result.total_pages,
+    return PaginatedSequenceContactsDto.of(
+        [shaping.enrolled_contact(item) for item in items], total=total, query=query
     )
 
 

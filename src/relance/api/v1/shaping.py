@@ -15,7 +15,8 @@ from relance.api.v1.schemas import (
 from relance.calls.service import duration_seconds
 from relance.contacts.service import ContactView
 from relance.db.models import Call, PhoneNumber, Tag
-from relance.sequences.service import EnrolledContact, SequenceView
+from relance.sequences.listing import EnrolledContact
+from relance.sequences.service import SequenceView
 
 
 def phone_numbers(numbers: list[PhoneNumber]) -> list[PhoneNumberDto]:

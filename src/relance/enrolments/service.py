@@ -1,4 +1,4 @@
-"""Enrolling contacts in a sequence and withdrawing them: the one implementation.
+"""Enrolments (sequence contacts): enrolling and withdrawing contacts, a sequence's reps.
 
 Every path that changes which contacts are active in a sequence goes through here, so
 that the reps' maintained loads (``SequenceAssignee.active_load``) stay exact. Each
@@ -7,7 +7,7 @@ function issues a fixed number of statements whatever the batch size.
 Locks are taken in one order, so that concurrent changes wait for each other instead of
 deadlocking (on PostgreSQL; SQLite serializes writers):
 
-1. the contacts (``contacts.repository.Lock``): a delete locks its contact for update;
+1. the contacts (``repository.Lock``): a delete locks its contact for update;
    an enrolment, a call, a tag change take a key-share lock on the contacts they touch,
    which waits only for a delete, after which the contact is gone;
 2. the rep rows of the sequences concerned, by sequence id then row id;
@@ -23,13 +23,30 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.calls import statuses
-from relance.contacts import repository as contacts_repository
-from relance.db.models import Sequence
+from relance.db.models import OrganizationMembership, Sequence, SequenceContact
 from relance.db.types import new_id, utcnow
-from relance.errors import ValidationFailed
-from relance.sequences import repository
-from relance.sequences.assignment import Loads, Rep
+from relance.enrolments import repository, statuses
+from relance.enrolments.assignment import Loads, Rep
+from relance.errors import NotFound, ValidationFailed
+
+
+async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence:
+    """The sequence; 404 when unknown, deleted or out of scope."""
+    sequence = await repository.live_sequence(session, sequence_id)
+    if sequence is None:
+        raise NotFound("Sequence not found")
+    return sequence
+
+
+async def active_enrolment(
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
+) -> tuple[Sequence, SequenceContact | None]:
+    """The live sequence (else 404) and the contact's active row in it, if any, read under
+    the contact's share lock (the lock order's first step: a delete of it finishes first)."""
+    sequence = await live_sequence(session, sequence_id)
+    await repository.share_lock(session, [contact_id])
+    row = await repository.enrolment_of(session, sequence_id=sequence.id, contact_id=contact_id)
+    return sequence, row if row is not None and row.deleted_at is None else None
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,7 @@ async def enrol(
     ``field[i]``), or to the least loaded assignee, counting the batch's earlier items.
     """
     wanted = list(dict.fromkeys(r.contact_id for r in requests))
-    await contacts_repository.share_lock(session, wanted)
+    await repository.share_lock(session, wanted)
     loads = Loads(
         [
             Rep(r.workspace_membership_id, r.position, r.active_load, r.is_assignee)
@@ -147,3 +164,51 @@ async def withdraw_contact_everywhere(session: AsyncSession, *, contact_id: uuid
     removed = await repository.soft_delete(session, contact_ids=[contact_id], now=utcnow())
     # A contact has one row per sequence, so each (sequence, rep) pair loses exactly one.
     await repository.release_one_each(session, reps=removed)
+
+
+@dataclass(frozen=True)
+class Reps:
+    """A sequence's reps as the API shows them."""
+
+    assignees: list[OrganizationMembership]  # current assignees, in list order
+    # Every rep's load summed, former reps included: their contacts stay theirs.
+    contact_count: int
+
+
+async def reps_of(session: AsyncSession, sequences: list[Sequence]) -> dict[uuid.UUID, Reps]:
+    """The assignees and active contact count of several sequences, in one statement."""
+    reps = {s.id: Reps(assignees=[], contact_count=0) for s in sequences}
+    counts: Counter[uuid.UUID] = Counter()
+    for row in await repository.assignees_of(session, list(reps)):
+        counts[row.sequence_id] += row.active_load
+        if row.is_assignee:
+            reps[row.sequence_id].assignees.append(row.member)
+    return {key: Reps(value.assignees, counts[key]) for key, value in reps.items()}
+
+
+async def set_assignees(
+    session: AsyncSession, *, sequence: Sequence, workspace_membership_ids: list[uuid.UUID]
+) -> None:
+    """Make these reps the sequence's assignees, in this order. Reps taken off keep their
+    rows and loads (their contacts stay theirs) but get no new contacts."""
+    reps = await repository.lock_reps(session, sequence.id)
+    known = {r.workspace_membership_id for r in reps}
+    positions = {rep_id: p for p, rep_id in enumerate(dict.fromkeys(workspace_membership_ids))}
+    await repository.insert_reps(
+        session,
+        [
+            {
+                "id": new_id(),
+                "sequence_id": sequence.id,
+                "workspace_id": sequence.workspace_id,
+                "workspace_membership_id": rep_id,
+                "position": position,
+                "is_assignee": True,
+                "active_load": 0,
+            }
+            for rep_id, position in positions.items()
+            if rep_id not in known
+        ],
+    )
+    if known:
+        await repository.set_reps(session, sequence_id=sequence.id, positions=positions)

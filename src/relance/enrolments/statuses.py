@@ -1,4 +1,4 @@
-"""The status of a contact in a sequence, derived from its calls and numbers.
+"""The status of an enrolment (a contact in a sequence), derived from its calls and numbers.
 
 This is the one place the rule lives (the README shows it as a table). The first line
 that applies wins; "last call" is the latest by createdAt, then id, NOT_INITIATED calls
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.calls import repository
-from relance.calls.lifecycle import CallStatus
+from relance.call_lifecycle import CallStatus
+from relance.enrolments import repository
 
 
 class SequenceContactStatus(enum.StrEnum):

@@ -1,0 +1,376 @@
+"""Queries on enrolments (sequence contacts), the reps' loads, and the locks they take.
+
+The locks follow the one order of ``enrolments.service``: contacts, then rep rows, then
+enrolment rows.
+"""
+
+import enum
+import uuid
+from collections import Counter
+from collections.abc import Collection
+from collections.abc import Sequence as Rows
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, Select, String, case, exists, literal, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.call_lifecycle import CallStatus
+from relance.db.dialect import insert_ignoring_conflicts
+from relance.db.models import (
+    Call,
+    Contact,
+    OrganizationMembership,
+    PhoneNumber,
+    Sequence,
+    SequenceAssignee,
+    SequenceContact,
+    WorkspaceMembership,
+)
+
+T = TypeVar("T")
+
+# --- the contacts: the lock order's first step ------------------------------------------
+
+
+class Lock(enum.Enum):
+    """Row locks on a contact, held until commit. A delete waits for every other; the others
+    wait only for a delete, and then find the contact gone. SQLite serializes writers and
+    takes none."""
+
+    SHARE = "share"  # FOR KEY SHARE: work on rows under the contact (enrolments, calls, tags)
+    UPDATE = "update"  # FOR NO KEY UPDATE: change the contact's own fields
+    DELETE = "delete"  # FOR UPDATE: delete it
+
+
+def locked(statement: Select[T], lock: Lock) -> Select[T]:
+    """``statement`` (a SELECT of contacts) taking ``lock`` on the rows it reads."""
+    if lock is Lock.SHARE:
+        return statement.with_for_update(read=True, key_share=True)
+    if lock is Lock.UPDATE:
+        return statement.with_for_update(key_share=True)
+    return statement.with_for_update()
+
+
+async def share_lock(session: AsyncSession, contact_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """``Lock.SHARE`` on these contacts, in id order; returns those that still exist."""
+    if not contact_ids:
+        return set()
+    rows = await session.scalars(
+        locked(
+            select(Contact.id).where(Contact.id.in_(sorted(contact_ids))).order_by(Contact.id),
+            Lock.SHARE,
+        )
+    )
+    return set(rows)
+
+
+# --- the sequence -----------------------------------------------------------------------
+
+
+async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence | None:
+    """The sequence unless it is unknown, deleted or out of scope."""
+    return await session.scalar(
+        select(Sequence).where(Sequence.id == sequence_id, Sequence.deleted_at.is_(None))
+    )
+
+
+# --- the reps and their loads -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssigneeRow:
+    sequence_id: uuid.UUID
+    workspace_membership_id: uuid.UUID
+    position: int
+    is_assignee: bool
+    active_load: int
+    member: OrganizationMembership
+
+
+async def assignees_of(
+    session: AsyncSession, sequence_ids: Collection[uuid.UUID]
+) -> list[AssigneeRow]:
+    """Every rep row of these sequences (current assignees and former ones), in list order."""
+    if not sequence_ids:
+        return []
+    rows = await session.execute(
+        select(SequenceAssignee, OrganizationMembership)
+        .join(
+            WorkspaceMembership,
+            WorkspaceMembership.id == SequenceAssignee.workspace_membership_id,
+        )
+        .join(
+            OrganizationMembership,
+            OrganizationMembership.id == WorkspaceMembership.organization_membership_id,
+        )
+        .where(SequenceAssignee.sequence_id.in_(list(sequence_ids)))
+        .order_by(SequenceAssignee.sequence_id, SequenceAssignee.position)
+    )
+    return [
+        AssigneeRow(
+            sequence_id=a.sequence_id,
+            workspace_membership_id=a.workspace_membership_id,
+            position=a.position,
+            is_assignee=a.is_assignee,
+            active_load=a.active_load,
+            member=m,
+        )
+        for a, m in rows
+    ]
+
+
+async def lock_reps(session: AsyncSession, sequence_id: uuid.UUID) -> list[SequenceAssignee]:
+    """The sequence's rep rows, locked until commit so that concurrent batches queue up.
+
+    On PostgreSQL this is ``SELECT ... FOR UPDATE``; SQLite write transactions already hold
+    the database's write lock (see relance.db.dialect).
+    """
+    rows = await session.scalars(
+        select(SequenceAssignee)
+        .where(SequenceAssignee.sequence_id == sequence_id)
+        .order_by(SequenceAssignee.id)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def lock_reps_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> None:
+    """Lock the rep rows of every sequence the contact has a row in (active or removed),
+    by sequence id then row id, the order ``lock_reps`` takes one sequence's in."""
+    await session.execute(
+        select(SequenceAssignee.id)
+        .where(
+            SequenceAssignee.sequence_id.in_(
+                select(SequenceContact.sequence_id).where(SequenceContact.contact_id == contact_id)
+            )
+        )
+        .order_by(SequenceAssignee.sequence_id, SequenceAssignee.id)
+        .with_for_update()
+    )
+
+
+async def insert_reps(session: AsyncSession, rows: list[dict]) -> None:
+    if rows:
+        await session.execute(SequenceAssignee.__table__.insert(), rows)
+
+
+async def set_reps(
+    session: AsyncSession, *, sequence_id: uuid.UUID, positions: dict[uuid.UUID, int]
+) -> None:
+    """Make exactly these reps the assignees, in this order; others keep their rows."""
+    await session.execute(
+        update(SequenceAssignee)
+        .where(SequenceAssignee.sequence_id == sequence_id)
+        .values(
+            is_assignee=SequenceAssignee.workspace_membership_id.in_(list(positions)),
+            position=case(
+                positions,
+                value=SequenceAssignee.workspace_membership_id,
+                else_=SequenceAssignee.position,
+            )
+            if positions
+            else SequenceAssignee.position,
+        )
+    )
+
+
+async def add_to_loads(
+    session: AsyncSession, *, sequence_id: uuid.UUID, deltas: Counter[uuid.UUID]
+) -> None:
+    """Apply load changes of several reps in one statement."""
+    deltas = Counter({k: v for k, v in deltas.items() if v})
+    if not deltas:
+        return
+    await session.execute(
+        update(SequenceAssignee)
+        .where(
+            SequenceAssignee.sequence_id == sequence_id,
+            SequenceAssignee.workspace_membership_id.in_(list(deltas)),
+        )
+        .values(
+            active_load=SequenceAssignee.active_load
+            + case(dict(deltas), value=SequenceAssignee.workspace_membership_id, else_=0)
+        )
+    )
+
+
+async def release_one_each(
+    session: AsyncSession, *, reps: Collection[tuple[uuid.UUID, uuid.UUID]]
+) -> None:
+    """Take one contact off each (sequence id, rep) pair's load, in one statement."""
+    if reps:
+        await session.execute(
+            update(SequenceAssignee)
+            .where(
+                tuple_(SequenceAssignee.sequence_id, SequenceAssignee.workspace_membership_id).in_(
+                    list(reps)
+                )
+            )
+            .values(active_load=SequenceAssignee.active_load - 1)
+        )
+
+
+# --- the enrolment rows -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    contact_id: uuid.UUID
+    enrolment_id: uuid.UUID | None
+    deleted_at: datetime | None
+    assignee_id: uuid.UUID | None
+
+
+async def candidates(
+    session: AsyncSession, *, sequence: Sequence, contact_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Candidate]:
+    """Contacts of the sequence's workspace among ``contact_ids``, with their row if any."""
+    rows = await session.execute(
+        select(
+            Contact.id,
+            SequenceContact.id,
+            SequenceContact.deleted_at,
+            SequenceContact.assigned_to_workspace_membership_id,
+        )
+        .outerjoin(
+            SequenceContact,
+            (SequenceContact.contact_id == Contact.id)
+            & (SequenceContact.sequence_id == sequence.id),
+        )
+        .where(Contact.id.in_(list(contact_ids)), Contact.workspace_id == sequence.workspace_id)
+    )
+    return {row[0]: Candidate(*row) for row in rows}
+
+
+async def resurrect(
+    session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """Undelete rows still deleted; returns (contact, assignee, row id) of those undeleted."""
+    if not enrolment_ids:
+        return []
+    rows = await session.execute(
+        update(SequenceContact)
+        .where(SequenceContact.id.in_(list(enrolment_ids)), SequenceContact.deleted_at.is_not(None))
+        .values(deleted_at=None, created_at=now)
+        .returning(
+            SequenceContact.contact_id,
+            SequenceContact.assigned_to_workspace_membership_id,
+            SequenceContact.id,
+        )
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def insert_enrolments(
+    session: AsyncSession, rows: list[dict]
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """Insert rows, skipping pairs a concurrent request enrolled first.
+
+    Returns (contact, assignee, row id) of the rows inserted."""
+    if not rows:
+        return []
+    statement = insert_ignoring_conflicts(
+        session, SequenceContact, conflict_columns=["sequence_id", "contact_id"]
+    ).returning(
+        SequenceContact.contact_id,
+        SequenceContact.assigned_to_workspace_membership_id,
+        SequenceContact.id,
+    )
+    result = await session.execute(statement.values(rows))
+    return [(row[0], row[1], row[2]) for row in result]
+
+
+async def soft_delete(
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID | None = None,
+    contact_ids: Collection[uuid.UUID],
+    now: datetime,
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Soft-delete active rows; returns (sequence id, assignee) of each row removed."""
+    if not contact_ids:
+        return []
+    statement = update(SequenceContact).where(
+        SequenceContact.contact_id.in_(list(contact_ids)), SequenceContact.deleted_at.is_(None)
+    )
+    if sequence_id is not None:
+        statement = statement.where(SequenceContact.sequence_id == sequence_id)
+    rows = await session.execute(
+        statement.values(deleted_at=now).returning(
+            SequenceContact.sequence_id, SequenceContact.assigned_to_workspace_membership_id
+        )
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def enrolment_of(
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
+) -> SequenceContact | None:
+    """The row of this contact in this sequence, active or not."""
+    return await session.scalar(
+        select(SequenceContact).where(
+            SequenceContact.sequence_id == sequence_id, SequenceContact.contact_id == contact_id
+        )
+    )
+
+
+async def enrolments_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
+    """Ids of every row of this contact, in any sequence."""
+    return list(
+        await session.scalars(
+            select(SequenceContact.id).where(SequenceContact.contact_id == contact_id)
+        )
+    )
+
+
+# --- the derived status -----------------------------------------------------------------
+
+
+async def status_facts(
+    session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], under_way: Collection[str]
+) -> Rows[Row[Any]]:
+    """The facts ``enrolments.statuses`` derives each enrolment's status from, in one
+    statement, as rows of ``enrolment_id`` and the fields of ``StatusFacts``;
+    ``under_way`` is the rule's set of statuses of a call still in progress."""
+    same_pair = (Call.sequence_id == SequenceContact.sequence_id) & (
+        Call.contact_id == SequenceContact.contact_id
+    )
+    last_call = (
+        select(Call.status)
+        .where(same_pair, Call.status != CallStatus.NOT_INITIATED.value)
+        .order_by(Call.created_at.desc(), Call.id.desc())
+        .limit(1)
+        .correlate(SequenceContact)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(
+            SequenceContact.id.label("enrolment_id"),
+            exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
+            exists()
+            .where(PhoneNumber.contact_id == SequenceContact.contact_id)
+            .label("has_number"),
+            exists().where(same_pair, Call.status.in_(list(under_way))).label("under_way"),
+            last_call.label("last_call"),
+        ).where(SequenceContact.id.in_(list(enrolment_ids)))
+    )
+    return rows.all()
+
+
+async def store_statuses(session: AsyncSession, *, statuses: dict[uuid.UUID, str | None]) -> None:
+    """Write several enrolments' statuses in one statement."""
+    if not statuses:
+        return
+    await session.execute(
+        update(SequenceContact)
+        .where(SequenceContact.id.in_(list(statuses)))
+        .values(
+            status=case(
+                {key: literal(value, String) for key, value in statuses.items()},
+                value=SequenceContact.id,
+                else_=SequenceContact.status,
+            )
+        )
+    )
