@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.api.errors import message_for
 from relance.api.schemas import format_timestamp
 from relance.db.migrate import upgrade_to_head
 from relance.errors import RelanceError
@@ -63,7 +64,7 @@ def _run_unscoped(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except RelanceError as error:
-        typer.echo(f"relance: {error.message}", err=True)
+        typer.echo(f"relance: {message_for(error)}", err=True)
         raise typer.Exit(1) from None
 
 

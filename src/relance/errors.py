@@ -1,4 +1,14 @@
-"""Errors the domain raises; the API renders each in its dialect's error body."""
+"""Errors the domain raises; the API renders each in its dialect's error body.
+
+An error is data: a message, and for a ValidationFailed the place in the request it is
+about, as a location tuple of Python names and list indexes (``("contacts", 3,
+"phone_numbers", 0)``). The domain never spells a wire name: ``api/errors.py`` spells the
+location for the dialect called (``contacts[3].phoneNumbers[0]`` on /v1).
+"""
+
+from collections.abc import Callable
+
+Location = tuple[str | int, ...]
 
 
 class RelanceError(Exception):
@@ -11,14 +21,44 @@ class RelanceError(Exception):
 
 
 class ValidationFailed(RelanceError):
-    """A 400. ``item`` is (batch field, index) when the problem is one item of a batch."""
+    """A 400 about the value at ``at`` (the whole request when empty)."""
 
     status = 400
     code = "VALIDATION_ERROR"
 
-    def __init__(self, message: str, *, item: tuple[str, int] | None = None) -> None:
+    def __init__(self, message: str, *, at: Location = ()) -> None:
         super().__init__(message)
-        self.item = item
+        self.location = at
+
+    @property
+    def item(self) -> tuple[str, int] | None:
+        """(batch, index) when the location is inside one item of a list."""
+        match self.location:
+            case (str() as batch, int() as index, *_):
+                return batch, index
+        return None
+
+    def within(self, *prefix: str | int) -> "ValidationFailed":
+        """The same error, located inside ``prefix`` (a check reused under an item)."""
+        return ValidationFailed(self.message, at=(*prefix, *self.location))
+
+    def describe(self, names: Callable[[str], str] = str) -> str:
+        """``contacts[3].phone_numbers[0]: message``, each name spelled by ``names``."""
+        return f"{spell(self.location, names)}: {self.message}" if self.location else self.message
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+def spell(location: Location, names: Callable[[str], str] = str) -> str:
+    """``contacts[3].phoneNumbers[0]``: a location as a path, names spelled by ``names``."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{names(part)}" if path else names(part)
+    return path
 
 
 class Unauthorized(RelanceError):

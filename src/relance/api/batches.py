@@ -23,7 +23,7 @@ from typing import Annotated, Any, Generic, TypeVar, overload
 from pydantic import ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import ErrorDetails
 
-from relance.api.errors import describe_validation_errors
+from relance.api.validation import first_error
 from relance.errors import RelanceError, ValidationFailed
 from relance.unset import Unset
 
@@ -51,7 +51,7 @@ Checked = Annotated[T, WrapValidator(_keep_invalid)]
 
 @dataclass(frozen=True)
 class Batch(Generic[V]):
-    field: str  # the batch's name on the wire: "contacts", "tagIds", ...
+    field: str  # the batch's field, as the service names it in errors: "contacts", "tag_ids"
     valid: V  # the items before the first invalid one (or the field's null or UNSET as is)
     invalid: ValidationFailed | None  # the first invalid item's error, if any
 
@@ -67,9 +67,7 @@ def read(items: Any, *, field: str) -> Batch[Any]:
         return Batch(field, items, None)
     for index, item in enumerate(items):
         if isinstance(item, InvalidItem):
-            located = [{**e, "loc": (field, index, *e.get("loc", ()))} for e in item.errors]
-            error = ValidationFailed(describe_validation_errors(located), item=(field, index))
-            return Batch(field, items[:index], error)
+            return Batch(field, items[:index], first_error(item.errors).within(field, index))
     return Batch(field, list(items), None)
 
 

@@ -6,18 +6,21 @@ never a traceback.
 """
 
 import logging
-from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
+from relance.api.opencx.schemas import ErrorDto as OpenCXErrorDto
 from relance.api.state import spent_budget
-from relance.errors import RateLimited, RelanceError
+from relance.api.v1.schemas import ErrorBody, ErrorDto
+from relance.api.validation import describe_validation_errors
+from relance.errors import RateLimited, RelanceError, ValidationFailed
 
 log = logging.getLogger("relance")
 
@@ -39,33 +42,29 @@ OPENCX_PREFIX = "/opencx"
 _OPENCX_PHRASES = {413: "Payload Too Large"}
 
 
+def _is_opencx(path: str) -> bool:
+    return path == OPENCX_PREFIX or path.startswith(OPENCX_PREFIX + "/")
+
+
 def error_response(
     path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """The error body of the dialect ``path`` belongs to."""
-    if path == OPENCX_PREFIX or path.startswith(OPENCX_PREFIX + "/"):
+    """The error body of the dialect ``path`` belongs to, built from that dialect's DTO."""
+    body: BaseModel
+    if _is_opencx(path):
         phrase = _OPENCX_PHRASES.get(status) or HTTPStatus(status).phrase
-        body: dict = {"statusCode": status, "message": message, "error": phrase}
+        body = OpenCXErrorDto(statusCode=status, message=message, error=phrase)
     else:
-        body = {"error": {"code": code, "message": message, "status": status}}
-    return JSONResponse(body, status_code=status, headers=headers)
+        body = ErrorDto(error=ErrorBody(code=code, message=message, status=status))
+    return JSONResponse(body.model_dump(by_alias=True), status_code=status, headers=headers)
 
 
-def describe_validation_errors(errors: Sequence[Any]) -> str:
-    """``contacts[2].contactId: Input should be a valid UUID`` for the first error."""
-    if not errors:
-        return "Invalid request"
-    first = errors[0]
-    location = [part for part in first.get("loc", ()) if part not in ("body", "query", "path")]
-    name = ""
-    for part in location:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    if first.get("type") == "json_invalid":
-        return "body: not valid JSON"
-    message = first.get("msg", "invalid value")
-    if first.get("type") == "extra_forbidden":
-        message = "unknown field"
-    return f"{name or 'body'}: {message}"
+def message_for(error: RelanceError, *, opencx: bool = False) -> str:
+    """The error's message, its location spelled in the names of the dialect: /opencx's
+    are snake case like Relance's own; /v1's, /admin's and the CLI's camelCase."""
+    if not isinstance(error, ValidationFailed):
+        return error.message
+    return error.describe(str if opencx else to_camel)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -74,7 +73,9 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = None
         if isinstance(error, RateLimited):
             headers = {"Retry-After": str(error.retry_after_seconds)}
-        return error_response(request.url.path, error.status, error.code, error.message, headers)
+        path = request.url.path
+        message = message_for(error, opencx=_is_opencx(path))
+        return error_response(path, error.status, error.code, message, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -42,22 +42,24 @@ async def create(
         session, sequence_id=sequence_id, contact_id=contact_id
     )
     if enrolment is None:
-        raise ValidationFailed("contactId: not an active contact of this sequence")
+        raise ValidationFailed("not an active contact of this sequence", at=("contact_id",))
     numbers = (await contacts_repository.phone_numbers_of(session, [contact_id])).get(
         contact_id, []
     )
     if phone_number_id is None:
         if not numbers:
-            raise ValidationFailed("contactId: the contact has no phone number to call")
+            raise ValidationFailed("the contact has no phone number to call", at=("contact_id",))
         phone_number_id = min(numbers, key=lambda n: (n.created_at, n.position)).id
     elif phone_number_id not in {n.id for n in numbers}:
-        raise ValidationFailed("phoneNumberId: not a number of this contact")
+        raise ValidationFailed("not a number of this contact", at=("phone_number_id",))
     if workspace_membership_id is None:
         workspace_membership_id = enrolment.assigned_to_workspace_membership_id
     elif not await tenancy_repository.is_workspace_membership(
         session, workspace_id=sequence.workspace_id, workspace_membership_id=workspace_membership_id
     ):
-        raise ValidationFailed("workspaceMembershipId: not a member of the sequence's workspace")
+        raise ValidationFailed(
+            "not a member of the sequence's workspace", at=("workspace_membership_id",)
+        )
     now = utcnow()
     call = Call(
         workspace_id=sequence.workspace_id,
@@ -162,5 +164,5 @@ def _move(
     if ended_at is None and has_ended(status):
         ended_at = now
     if started_at is not None and ended_at is not None and ended_at < started_at:
-        raise ValidationFailed("endedAt: before startedAt")
+        raise ValidationFailed("before startedAt", at=("ended_at",))
     call.started_at, call.ended_at = started_at, ended_at

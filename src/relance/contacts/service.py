@@ -40,8 +40,8 @@ async def create_many(
 ) -> list[ContactView]:
     """Create contacts in one transaction, in the order given; the first bad item fails all.
 
-    ``batch`` names the items in errors (``contacts`` gives ``contacts[3].phoneNumbers[0]``);
-    None for a single create, whose errors name the field alone.
+    ``batch`` names the items in errors (``contacts`` locates one at ``("contacts", 3,
+    "phone_numbers", 0)``); None for a single create, whose errors name the field alone.
     """
     scope = scope_of(session)
     now = utcnow()
@@ -49,15 +49,11 @@ async def create_many(
     number_rows: list[dict] = []
     views: list[ContactView] = []
     for index, item in enumerate(items):
-        where = "" if batch is None else f"{batch}[{index}]."
-        item_of_batch = None if batch is None else (batch, index)
         try:
-            workspace_id = resolve_workspace(scope, item.workspace_id, field=f"{where}workspaceId")
-            numbers = _normalize_all(
-                item.phone_numbers, default_region, field=f"{where}phoneNumbers"
-            )
+            workspace_id = resolve_workspace(scope, item.workspace_id)
+            numbers = _normalize_all(item.phone_numbers, default_region)
         except ValidationFailed as error:
-            raise ValidationFailed(error.message, item=item_of_batch) from None
+            raise (error if batch is None else error.within(batch, index)) from None
         contact = Contact(
             id=new_id(),
             workspace_id=workspace_id,
@@ -120,9 +116,11 @@ async def update(
     null numbers leave them as they are; a number that stays keeps its id."""
     contact = await _contact(session, contact_id, lock=repository.Lock.UPDATE)
     if workspace_id is not UNSET:
-        resolved = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
+        resolved = resolve_workspace(scope_of(session), workspace_id)
         if resolved != contact.workspace_id:
-            raise ValidationFailed("workspaceId: a contact cannot move to another workspace")
+            raise ValidationFailed(
+                "a contact cannot move to another workspace", at=("workspace_id",)
+            )
     if first_name is not UNSET:
         contact.first_name = first_name or ""
     if last_name is not UNSET:
@@ -134,7 +132,7 @@ async def update(
     contact.updated_at = utcnow()
     current = (await repository.phone_numbers_of(session, [contact.id])).get(contact.id, [])
     if phone_numbers is not UNSET and phone_numbers is not None:
-        wanted = _normalize_all(phone_numbers, default_region, field="phoneNumbers")
+        wanted = _normalize_all(phone_numbers, default_region)
         current = await _replace_numbers(session, contact, current, wanted)
         # Having a number or not moves the contact's status in every sequence (MISSING_NUMBER).
         await statuses.refresh(
@@ -191,14 +189,14 @@ async def _contact(
     return contact
 
 
-def _normalize_all(raw_numbers: list[str], default_region: str, *, field: str) -> list[str]:
+def _normalize_all(raw_numbers: list[str], default_region: str) -> list[str]:
     """E.164 forms in the order sent, duplicates dropped; the first invalid one is a 400."""
     normalized: list[str] = []
     for index, raw in enumerate(raw_numbers):
         try:
             number = to_e164(raw, default_region=default_region)
         except InvalidPhoneNumber as error:
-            raise ValidationFailed(f"{field}[{index}]: {error}") from None
+            raise ValidationFailed(str(error), at=("phone_numbers", index)) from None
         if number not in normalized:
             normalized.append(number)
     return normalized

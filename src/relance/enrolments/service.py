@@ -86,9 +86,8 @@ async def enrol(
     for index, request in enumerate(requests):
         if request.assignee_id is not None and not loads.is_eligible(request.assignee_id):
             raise ValidationFailed(
-                f"{field}[{index}].assignedToWorkspaceMembershipId: "
                 "not an assignee of this sequence",
-                item=(field, index),
+                at=(field, index, "assigned_to_workspace_membership_id"),
             )
     found = await repository.candidates(session, sequence=sequence, contact_ids=wanted)
 
@@ -110,7 +109,7 @@ async def enrol(
                 assignee = loads.take_least_loaded()
             else:
                 raise ValidationFailed(
-                    f"{field}: the sequence has no assignees to distribute contacts to"
+                    "the sequence has no assignees to distribute contacts to", at=(field,)
                 )
             new_rows.append(
                 {

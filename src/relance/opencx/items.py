@@ -39,8 +39,8 @@ def read_items(raw_items: list[Any]) -> list[Item]:
         item = _read(raw)
         if item is None:
             raise ValidationFailed(
-                f"contacts[{index}]: must be an object with a valid id (UUID), email or "
-                "phone_number"
+                "must be an object with a valid id (UUID), email or phone_number",
+                at=("contacts", index),
             )
         items.append(item)
     return items

@@ -82,7 +82,7 @@ async def add_contacts(
     sequence = await enrolments.live_sequence(session, sequence_id)
     if not sequence.is_continuous:
         raise ValidationFailed(
-            "sequence_id: the sequence is not continuous (is_continuous is false)"
+            "the sequence is not continuous (is_continuous is false)", at=("sequence_id",)
         )
     workspace_id = sequence.workspace_id
     await lock_workspace_contacts(session, workspace_id)

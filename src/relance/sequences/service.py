@@ -38,14 +38,14 @@ async def create(
     """Create a sequence with its reps, and enrol ``contact_ids`` as the add operation does."""
     if filter is not None:
         filters.validate(filter)
-    workspace_id = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
+    workspace_id = resolve_workspace(scope_of(session), workspace_id)
     members = await tenancy_repository.workspace_memberships_for(
         session,
         workspace_id=workspace_id,
         organization_membership_ids=[creator_id, *assigned_to_ids],
     )
     if creator_id not in members:
-        raise ValidationFailed("creatorId: not a member of the sequence's workspace")
+        raise ValidationFailed("not a member of the sequence's workspace", at=("creator_id",))
     _check_members(assigned_to_ids, members)
     now = utcnow()
     sequence = Sequence(
@@ -69,7 +69,7 @@ async def create(
             session,
             sequence=sequence,
             requests=[EnrolmentRequest(contact_id=c) for c in contact_ids],
-            field="contactIds",
+            field="contact_ids",
         )
     return (await _views(session, [sequence]))[0]
 
@@ -148,8 +148,7 @@ def _check_members(assigned_to_ids: list[uuid.UUID], members: dict) -> None:
     for index, member_id in enumerate(assigned_to_ids):
         if member_id not in members:
             raise ValidationFailed(
-                f"assignedToIds[{index}]: not a member of the sequence's workspace",
-                item=("assignedToIds", index),
+                "not a member of the sequence's workspace", at=("assigned_to_ids", index)
             )
 
 

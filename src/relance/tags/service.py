@@ -19,7 +19,7 @@ async def create(
     session: AsyncSession, *, label: str, is_success_tag: bool, workspace_id: uuid.UUID | None
 ) -> Tag:
     """Add a tag; a label already taken in the workspace (ignoring case) is a conflict."""
-    workspace_id = resolve_workspace(scope_of(session), workspace_id, field="workspaceId")
+    workspace_id = resolve_workspace(scope_of(session), workspace_id)
     await _ensure_free(session, workspace_id=workspace_id, label=label)
     now = utcnow()
     tag = Tag(
@@ -98,7 +98,7 @@ async def set_contact_tags(
     )
     for index, tag_id in enumerate(tag_ids):
         if tag_id not in known:
-            raise ValidationFailed(f"tagIds[{index}]: unknown tag {tag_id}", item=("tagIds", index))
+            raise ValidationFailed(f"unknown tag {tag_id}", at=("tag_ids", index))
     if replace:
         await repository.detach(session, enrolment_id=enrolment.id, keep=wanted)
     await repository.attach(

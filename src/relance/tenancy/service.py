@@ -109,7 +109,7 @@ async def create_member(
     email = email.strip().lower()
     if await repository.email_taken(session, organization_id=organization_id, email=email):
         raise Conflict(f"A member with email {email} already exists in this organization")
-    await _check_workspaces(session, organization_id, workspace_ids or [], field="workspaceIds")
+    await _check_workspaces(session, organization_id, workspace_ids or [])
     wanted = list(dict.fromkeys(workspace_ids or []))
     membership = OrganizationMembership(
         organization_id=organization_id, email=email, first_name=first_name, last_name=last_name
@@ -135,7 +135,7 @@ async def add_workspace_member(
     member = await repository.get_membership(session, organization_membership_id)
     if member is None or member.organization_id != workspace.organization_id:
         raise ValidationFailed(
-            "organizationMembershipId: no such member in the workspace's organization"
+            "no such member in the workspace's organization", at=("organization_membership_id",)
         )
     if await repository.workspace_membership_exists(
         session, workspace_id=workspace_id, organization_membership_id=organization_membership_id
@@ -166,9 +166,9 @@ async def create_api_key(
     """Issue a key; ``workspace_ids`` None means every workspace, later ones included."""
     await _organization(session, organization_id)
     if mode not in keys.MODES:
-        raise ValidationFailed("mode: must be 'live' or 'test'")
+        raise ValidationFailed("must be 'live' or 'test'", at=("mode",))
     if workspace_ids is not None:
-        await _check_workspaces(session, organization_id, workspace_ids, field="workspaceIds")
+        await _check_workspaces(session, organization_id, workspace_ids)
         workspace_ids = list(dict.fromkeys(workspace_ids))
     clear_key = keys.generate_key(mode)
     api_key = ApiKey(
@@ -202,11 +202,11 @@ async def _organization(session: AsyncSession, organization_id: uuid.UUID) -> Or
 
 
 async def _check_workspaces(
-    session: AsyncSession, organization_id: uuid.UUID, workspace_ids: list[uuid.UUID], *, field: str
+    session: AsyncSession, organization_id: uuid.UUID, workspace_ids: list[uuid.UUID]
 ) -> None:
     known = set(await repository.organization_workspace_ids(session, organization_id))
     for index, workspace_id in enumerate(workspace_ids):
         if workspace_id not in known:
             raise ValidationFailed(
-                f"{field}[{index}]: no such workspace in this organization", item=(field, index)
+                "no such workspace in this organization", at=("workspace_ids", index)
             )

@@ -6,9 +6,7 @@ from relance.errors import ValidationFailed
 from relance.tenancy.scope import TenantScope
 
 
-def resolve_workspace(
-    scope: TenantScope, workspace_id: uuid.UUID | None, *, field: str
-) -> uuid.UUID:
+def resolve_workspace(scope: TenantScope, workspace_id: uuid.UUID | None) -> uuid.UUID:
     """The workspace named, or the only one the key can reach.
 
     For a key limited to some workspaces, its only workspace; for a key of the whole
@@ -17,10 +15,11 @@ def resolve_workspace(
     """
     if workspace_id is not None:
         if not scope.allows_workspace(workspace_id):
-            raise ValidationFailed(f"{field}: unknown workspace")
+            raise ValidationFailed("unknown workspace", at=("workspace_id",))
         return workspace_id
     if len(scope.workspace_ids) == 1:
         return scope.workspace_ids[0]
     raise ValidationFailed(
-        f"{field}: required, because this API key can reach {len(scope.workspace_ids)} workspaces"
+        f"required, because this API key can reach {len(scope.workspace_ids)} workspaces",
+        at=("workspace_id",),
     )

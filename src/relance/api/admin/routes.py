@@ -90,7 +90,7 @@ async def create_workspace(
 
 @router.post("/organizations/{id}/members", status_code=201)
 async def create_member(id: str, body: CreateMemberDto, session: AdminSession) -> MemberDto:
-    workspaces = batches.read(body.workspace_ids, field="workspaceIds")
+    workspaces = batches.read(body.workspace_ids, field="workspace_ids")
     with batches.first_invalid_item_wins(workspaces):
         new = await service.create_member(
             session,
@@ -117,7 +117,7 @@ async def add_workspace_member(
 
 @router.post("/organizations/{id}/api-keys", status_code=201)
 async def create_api_key(id: str, body: CreateApiKeyDto, session: AdminSession) -> ApiKeyDto:
-    workspaces = batches.read(body.workspace_ids, field="workspaceIds")
+    workspaces = batches.read(body.workspace_ids, field="workspace_ids")
     with batches.first_invalid_item_wins(workspaces):
         new = await service.create_api_key(
             session,

@@ -47,7 +47,7 @@ ADD_DESCRIPTION = (
 async def create_sequence(body: CreateSequenceDto, session: TenantSession) -> SequenceDto:
     """Creates a new sequence. Use the /users endpoint to get organizationMembershipIds for
     assignedToIds and creatorId."""
-    assignees = batches.read(body.assigned_to_ids, field="assignedToIds")
+    assignees = batches.read(body.assigned_to_ids, field="assigned_to_ids")
     with batches.first_invalid_item_wins(assignees):
         view = await service.create(
             session,
@@ -78,7 +78,7 @@ async def get_sequence(id: str, session: TenantSession) -> SequenceDto:
 
 @router.patch("/{id}", summary="Update a sequence", responses=errors(400, 404))
 async def update_sequence(id: str, body: UpdateSequenceDto, session: TenantSession) -> SequenceDto:
-    assignees = batches.read(body.sent("assigned_to_ids"), field="assignedToIds")
+    assignees = batches.read(body.sent("assigned_to_ids"), field="assigned_to_ids")
     with batches.first_invalid_item_wins(assignees):
         view = await service.update(
             session,

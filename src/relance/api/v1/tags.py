@@ -72,7 +72,7 @@ async def delete_tag(id: str, session: TenantSession) -> Response:
 async def _set_tags(
     id: str, contact_id: str, body: TagIdsDto, session: AsyncSession, *, replace: bool
 ) -> ContactTagsDto:
-    batch = batches.read(body.tag_ids, field="tagIds")
+    batch = batches.read(body.tag_ids, field="tag_ids")
     with batches.first_invalid_item_wins(batch):
         tags = await service.set_contact_tags(
             session,
