@@ -429,17 +429,17 @@ def ok_json(result: subprocess.CompletedProcess) -> dict:
     return json.loads(result.stdout)
 
 
-def call_api(tmp_path: Path, key: str, path: str) -> httpx.Response:
+def ask_app(tmp_path: Path, method: str, path: str, token: str, body: dict | None = None) -> httpx.Response:
     """Ask an in-process app over the CLI's database, on a thread with its own event loop."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
 
     async def go() -> httpx.Response:
         database = Database(url)
         try:
-            app = create_app(Settings(database_url=url, admin_token=None, rate_limits=GENEROUS_LIMITS), database=database)
+            app = create_app(Settings(database_url=url, admin_token=ADMIN_TOKEN, rate_limits=GENEROUS_LIMITS), database=database)
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as c:
-                response = await c.get(path, headers={"Authorization": f"Bearer {key}"})
+                response = await c.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
                 await response.aread()
                 return response
         finally:
@@ -447,6 +447,17 @@ def call_api(tmp_path: Path, key: str, path: str) -> httpx.Response:
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, go()).result(timeout=60)
+
+
+def call_api(tmp_path: Path, key: str, path: str) -> httpx.Response:
+    return ask_app(tmp_path, "GET", path, key)
+
+
+def admin_api(tmp_path: Path, method: str, path: str, body: dict | None = None) -> dict:
+    """The admin API's answer over the CLI's database, to set the CLI's output beside."""
+    response = ask_app(tmp_path, method, f"/admin/v1{path}", ADMIN_TOKEN, body)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
 
 
 def test_cli_demo_json(tmp_path) -> None:
@@ -482,10 +493,19 @@ def test_cli_provisioning(tmp_path) -> None:
     org = ok_json(relance(env, "admin", "create-org", "--name", "Cli Org", "--plan", "INTERMÉDIAIRE"))
     assert is_uuid(org["id"])
     assert (org["name"], org["plan"], org["subscriptionStatus"]) == ("Cli Org", "INTERMEDIAIRE", "ACTIVE")
+    # The CLI prints what the admin API answers for the same organization, to the millisecond.
+    assert TIMESTAMP.match(org["createdAt"])
+    assert admin_api(tmp_path, "PATCH", f"/organizations/{org['id']}", {}) == org
+    updated = ok_json(relance(env, "admin", "update-org", org["id"], "--plan", "EXPERT"))
+    assert updated == {**org, "plan": "EXPERT"}
+    assert admin_api(tmp_path, "PATCH", f"/organizations/{org['id']}", {}) == updated
 
     workspace = ok_json(relance(env, "admin", "create-workspace", org["id"], "--name", "Sales"))
     assert is_uuid(workspace["id"])
     assert (workspace["name"], workspace["organizationId"]) == ("Sales", org["id"])
+    api_workspace = admin_api(tmp_path, "POST", f"/organizations/{org['id']}/workspaces", {"name": "Support"})
+    assert set(workspace) == set(api_workspace)
+    assert TIMESTAMP.match(workspace["createdAt"])
 
     member = ok_json(
         relance(env, "admin", "add-member", org["id"], "--email", "Rep@Example.com", "--first-name", "Rep", "--workspace", workspace["id"])
@@ -493,6 +513,21 @@ def test_cli_provisioning(tmp_path) -> None:
     assert is_uuid(member["organizationMembershipId"])
     assert member["email"] == "rep@example.com"
     assert [w["workspaceId"] for w in member["workspaceMemberships"]] == [workspace["id"]]
+    assert (member["firstName"], member["lastName"]) == ("Rep", None)
+    api_member = admin_api(
+        tmp_path, "POST", f"/organizations/{org['id']}/members", {"email": "api@example.com", "workspaceIds": [api_workspace["id"]]}
+    )
+    assert set(member) == set(api_member)
+    assert [set(w) for w in member["workspaceMemberships"]] == [set(w) for w in api_member["workspaceMemberships"]]
+
+    joined = ok_json(relance(env, "admin", "add-workspace-member", api_workspace["id"], member["organizationMembershipId"]))
+    assert is_uuid(joined["id"])
+    assert (joined["workspaceId"], joined["organizationMembershipId"]) == (api_workspace["id"], member["organizationMembershipId"])
+    other = admin_api(tmp_path, "POST", f"/organizations/{org['id']}/members", {"email": "other@example.com"})
+    api_joined = admin_api(
+        tmp_path, "POST", f"/workspaces/{api_workspace['id']}/members", {"organizationMembershipId": other["organizationMembershipId"]}
+    )
+    assert set(joined) == set(api_joined)
 
     duplicate = relance(env, "admin", "add-member", org["id"], "--email", "REP@example.com")
     assert duplicate.returncode != 0
@@ -502,6 +537,8 @@ def test_cli_provisioning(tmp_path) -> None:
     assert is_uuid(key["id"])
     assert LIVE_KEY.match(key["key"]), key["key"]
     assert (key["name"], key["mode"], key["workspaceIds"]) == ("cli", "live", None)
+    assert set(key) == set(admin_api(tmp_path, "POST", f"/organizations/{org['id']}/api-keys", {"name": "api", "mode": "live"}))
+    assert TIMESTAMP.match(key["createdAt"])
     limited = ok_json(relance(env, "admin", "create-api-key", org["id"], "--name", "ltd", "--mode", "test", "--workspace", workspace["id"]))
     assert TEST_KEY.match(limited["key"])
     assert limited["workspaceIds"] == [workspace["id"]]
@@ -514,6 +551,7 @@ def test_cli_provisioning(tmp_path) -> None:
 
     revoked = ok_json(relance(env, "admin", "revoke-api-key", key["id"]))
     assert revoked["id"] == key["id"] and revoked["revokedAt"].endswith("Z")
+    assert set(revoked) == {"id", "revokedAt"} and TIMESTAMP.match(revoked["revokedAt"])
     refused = call_api(tmp_path, key["key"], "/v1/workspaces")
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "UNAUTHORIZED"
@@ -524,6 +562,8 @@ def test_cli_provisioning(tmp_path) -> None:
     bad_plan = relance(env, "admin", "create-org", "--name", "Bad", "--plan", "GOLD")
     assert bad_plan.returncode != 0
     assert bad_plan.stdout.strip() == ""
+
+    assert ok_json(relance(env, "runs", "purge")) == {"deleted": 0, "retentionDays": 30}
 
 
 def free_port() -> int:

@@ -4,15 +4,15 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.api.admin import shaping
 from relance.api.errors import message_for
-from relance.api.schemas import format_timestamp
+from relance.api.schemas import ResponseModel
 from relance.db.migrate import upgrade_to_head
 from relance.errors import RelanceError
 from relance.plans import Plan, SubscriptionStatus, parse_plan
@@ -44,8 +44,11 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _print(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
+def _print(result: ResponseModel) -> None:
+    """Print a result through its model: what the admin API answers for the same thing.
+
+    json.dumps rather than model_dump_json: non-ASCII stays escaped, as it always was."""
+    typer.echo(json.dumps(result.model_dump(mode="json", by_alias=True), indent=2))
 
 
 def _run_unscoped(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -121,24 +124,7 @@ def demo(
 
     tenant = asyncio.run(run())
     if as_json:
-        payload = asdict(tenant)
-        _print(
-            {
-                "apiKey": payload["api_key"],
-                "organizationId": payload["organization_id"],
-                "workspaceId": payload["workspace_id"],
-                "members": [
-                    {
-                        "organizationMembershipId": m["organization_membership_id"],
-                        "workspaceMembershipId": m["workspace_membership_id"],
-                        "email": m["email"],
-                    }
-                    for m in payload["members"]
-                ],
-                "sequenceId": payload["sequence_id"],
-                "contactIds": payload["contact_ids"],
-            }
-        )
+        _print(shaping.demo_tenant(tenant))
         return
     typer.echo(f"Demo tenant created. API key (shown once): {tenant.api_key}")
     typer.echo(f"Sequence: {tenant.sequence_id}")
@@ -156,14 +142,7 @@ def create_org(
             s, name=name, plan=_plan(plan), subscription_status=status
         )
     )
-    _print(
-        {
-            "id": org.id,
-            "name": org.name,
-            "plan": org.plan,
-            "subscriptionStatus": org.subscription_status,
-        }
-    )
+    _print(shaping.organization(org))
 
 
 @admin.command("update-org")
@@ -181,14 +160,7 @@ def update_org(
             subscription_status=status,
         )
     )
-    _print(
-        {
-            "id": org.id,
-            "name": org.name,
-            "plan": org.plan,
-            "subscriptionStatus": org.subscription_status,
-        }
-    )
+    _print(shaping.organization(org))
 
 
 @admin.command("create-workspace")
@@ -197,7 +169,7 @@ def create_workspace(organization_id: uuid.UUID, name: Annotated[str, typer.Opti
     ws = _run_unscoped(
         lambda s: tenancy.create_workspace(s, organization_id=organization_id, name=name)
     )
-    _print({"id": ws.id, "name": ws.name, "organizationId": ws.organization_id})
+    _print(shaping.workspace(ws))
 
 
 @admin.command("add-member")
@@ -219,15 +191,7 @@ def add_member(
             workspace_ids=workspace,
         )
     )
-    _print(
-        {
-            "organizationMembershipId": new.membership.id,
-            "email": new.membership.email,
-            "workspaceMemberships": [
-                {"id": w.id, "workspaceId": w.workspace_id} for w in new.workspace_memberships
-            ],
-        }
-    )
+    _print(shaping.member(new))
 
 
 @admin.command("add-workspace-member")
@@ -238,13 +202,7 @@ def add_workspace_member(workspace_id: uuid.UUID, organization_membership_id: uu
             s, workspace_id=workspace_id, organization_membership_id=organization_membership_id
         )
     )
-    _print(
-        {
-            "id": wm.id,
-            "workspaceId": wm.workspace_id,
-            "organizationMembershipId": wm.organization_membership_id,
-        }
-    )
+    _print(shaping.workspace_membership(wm))
 
 
 @admin.command("create-api-key")
@@ -266,23 +224,14 @@ def create_api_key(
             workspace_ids=workspace or None,
         )
     )
-    _print(
-        {
-            "id": new.api_key.id,
-            "name": new.api_key.name,
-            "key": new.clear_key,
-            "mode": new.api_key.mode,
-            "workspaceIds": new.api_key.workspace_ids,
-        }
-    )
+    _print(shaping.api_key(new))
 
 
 @admin.command("revoke-api-key")
 def revoke_api_key(api_key_id: uuid.UUID) -> None:
     """Revoke an API key."""
     api_key = _run_unscoped(lambda s: tenancy.revoke_api_key(s, api_key_id=api_key_id))
-    revoked_at = api_key.revoked_at
-    _print({"id": api_key.id, "revokedAt": revoked_at and format_timestamp(revoked_at)})
+    _print(shaping.revoked_api_key(api_key))
 
 
 @runs.command("purge")
@@ -292,7 +241,7 @@ def purge_runs() -> None:
 
     days = _settings().run_retention_days
     deleted = _run_unscoped(lambda s: opencx.purge_runs(s, retention_days=days))
-    _print({"deleted": deleted, "retentionDays": days})
+    _print(shaping.purged_runs(deleted, retention_days=days))
 
 
 def main() -> None:

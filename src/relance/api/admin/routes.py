@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Response
 
 from relance.api import batches
+from relance.api.admin import shaping
 from relance.api.admin.schemas import (
     AddWorkspaceMemberDto,
     ApiKeyDto,
@@ -15,44 +16,11 @@ from relance.api.admin.schemas import (
     UpdateOrganizationDto,
     WorkspaceDto,
     WorkspaceMembershipDto,
-    WorkspaceMembershipRefDto,
 )
 from relance.api.deps import AdminSession, path_id
-from relance.db.models import Organization
 from relance.tenancy import service
-from relance.tenancy.service import NewApiKey, NewMember
 
 router = APIRouter(prefix="/admin/v1", tags=["Admin"])
-
-
-def organization_dto(organization: Organization) -> OrganizationDto:
-    return OrganizationDto.model_validate(organization, from_attributes=True)
-
-
-def member_dto(new: NewMember) -> MemberDto:
-    m = new.membership
-    return MemberDto(
-        organization_membership_id=m.id,
-        email=m.email,
-        first_name=m.first_name,
-        last_name=m.last_name,
-        workspace_memberships=[
-            WorkspaceMembershipRefDto(id=w.id, workspace_id=w.workspace_id)
-            for w in new.workspace_memberships
-        ],
-    )
-
-
-def api_key_dto(new: NewApiKey) -> ApiKeyDto:
-    k = new.api_key
-    return ApiKeyDto(
-        id=k.id,
-        name=k.name,
-        key=new.clear_key,
-        mode=k.mode,
-        workspace_ids=k.workspace_ids,
-        created_at=k.created_at,
-    )
 
 
 @router.post("/organizations", status_code=201)
@@ -62,7 +30,7 @@ async def create_organization(
     organization = await service.create_organization(
         session, name=body.name, plan=body.plan, subscription_status=body.subscription_status
     )
-    return organization_dto(organization)
+    return shaping.organization(organization)
 
 
 @router.patch("/organizations/{id}")
@@ -75,7 +43,7 @@ async def update_organization(
         plan=body.plan,
         subscription_status=body.subscription_status,
     )
-    return organization_dto(organization)
+    return shaping.organization(organization)
 
 
 @router.post("/organizations/{id}/workspaces", status_code=201)
@@ -85,7 +53,7 @@ async def create_workspace(
     workspace = await service.create_workspace(
         session, organization_id=path_id(id, "Organization"), name=body.name
     )
-    return WorkspaceDto.model_validate(workspace, from_attributes=True)
+    return shaping.workspace(workspace)
 
 
 @router.post("/organizations/{id}/members", status_code=201)
@@ -100,7 +68,7 @@ async def create_member(id: str, body: CreateMemberDto, session: AdminSession) -
             last_name=body.last_name,
             workspace_ids=workspaces.valid,
         )
-    return member_dto(new)
+    return shaping.member(new)
 
 
 @router.post("/workspaces/{id}/members", status_code=201)
@@ -112,7 +80,7 @@ async def add_workspace_member(
         workspace_id=path_id(id, "Workspace"),
         organization_membership_id=body.organization_membership_id,
     )
-    return WorkspaceMembershipDto.model_validate(membership, from_attributes=True)
+    return shaping.workspace_membership(membership)
 
 
 @router.post("/organizations/{id}/api-keys", status_code=201)
@@ -126,7 +94,7 @@ async def create_api_key(id: str, body: CreateApiKeyDto, session: AdminSession) 
             mode=body.mode,
             workspace_ids=workspaces.valid,
         )
-    return api_key_dto(new)
+    return shaping.api_key(new)
 
 
 @router.delete("/api-keys/{id}", status_code=204)

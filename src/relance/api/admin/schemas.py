@@ -100,3 +100,31 @@ class ApiKeyDto(ResponseModel):
     mode: str
     workspace_ids: list[uuid.UUID] | None
     created_at: Timestamp
+
+
+# Results the command line prints that no admin path answers: the same camelCase models.
+
+
+class RevokedApiKeyDto(ResponseModel):
+    id: uuid.UUID
+    revoked_at: Timestamp | None
+
+
+class PurgedRunsDto(ResponseModel):
+    deleted: int
+    retention_days: int
+
+
+class DemoMemberDto(ResponseModel):
+    organization_membership_id: uuid.UUID
+    workspace_membership_id: uuid.UUID
+    email: str
+
+
+class DemoTenantDto(ResponseModel):
+    api_key: str
+    organization_id: uuid.UUID
+    workspace_id: uuid.UUID
+    members: list[DemoMemberDto]
+    sequence_id: uuid.UUID
+    contact_ids: list[uuid.UUID]

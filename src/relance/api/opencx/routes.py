@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 
 from relance.api.deps import TenantSession, get_settings, path_id
+from relance.api.opencx import shaping
 from relance.api.opencx.schemas import (
     ADD_CONTACTS_REQUEST_SCHEMA,
     AddContactsToSequenceInput,
     AddContactsToSequenceOutput,
     ErrorDto,
     RunDto,
-    RunItemDto,
 )
 from relance.opencx import service
 from relance.settings import Settings
@@ -64,7 +64,7 @@ async def add_contacts_to_sequence(
         raw_items=body.contacts,
         default_region=settings.default_region,
     )
-    return AddContactsToSequenceOutput(run_id=run.id)
+    return shaping.accepted(run)
 
 
 @router.get(
@@ -77,10 +77,4 @@ async def get_run(run_id: str, session: TenantSession) -> RunDto:
     """A Relance addition: the outcome of every item of an accepted request, in order.
     Runs are kept RELANCE_RUN_RETENTION_DAYS days (30 by default)."""
     run = await service.get_run(session, run_id=path_id(run_id, "Run"))
-    return RunDto(
-        run_id=run.id,
-        sequence_id=run.sequence_id,
-        created_at=run.created_at,
-        counts=service.counts(run),
-        items=[RunItemDto(**item) for item in run.items],
-    )
+    return shaping.run(run)
