@@ -11,6 +11,8 @@ import uuid
 
 import pytest
 
+from relance.contacts.phones import region_of
+from relance.db.models import Contact
 from relance.errors import ValidationFailed
 from relance.sequences.filters import ContactFacts, matches, validate
 from tests.factory import Tenant
@@ -177,6 +179,17 @@ def test_phone_country_of_numbers_without_a_region_counts_as_no_value() -> None:
     mixed = ContactFacts(None, None, None, None, phone_countries=("", "DE"))
     assert matches(cond("phoneCountry", "exists", True), mixed) is True
     assert matches(cond("phoneCountry", "eq", "de"), mixed) is True
+
+
+def test_the_facts_of_a_contact_are_its_fields_and_the_regions_of_its_numbers() -> None:
+    contact = Contact(first_name="Alice", last_name=None, email="a@acme.com", company="")
+    numbers = ["+33612345678", "+12025550143", "+80012345678", "+999123"]
+    assert [region_of(n) for n in numbers] == ["FR", "US", "001", ""]
+    facts = ContactFacts.of(contact, iter(numbers))
+    assert facts == ContactFacts("Alice", None, "a@acme.com", "", ("FR", "US", "001", ""))
+    assert matches(cond("phoneCountry", "in", ["us"]), facts) is True
+    assert matches(cond("company", "exists", False), facts) is True
+    assert ContactFacts.of(contact, []).phone_countries == ()
 
 
 # --- groups -------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts import repository as contacts_repository
@@ -245,21 +244,9 @@ async def _facts(
 ) -> dict[uuid.UUID, ContactFacts]:
     """What the filter sees of every resolved contact, the numbers of matched ones in one query."""
     numbers = await contacts_repository.phone_numbers_of(session, {c.id for c in matched})
-    facts = {c.id: _contact_facts(c, [n.number for n in numbers.get(c.id, [])]) for c in matched}
+    facts = {c.id: ContactFacts.of(c, [n.number for n in numbers.get(c.id, [])]) for c in matched}
     for view in created:
-        facts[view.contact.id] = _contact_facts(
+        facts[view.contact.id] = ContactFacts.of(
             view.contact, [n.number for n in view.phone_numbers]
         )
     return facts
-
-
-def _contact_facts(contact: Contact, numbers: list[str]) -> ContactFacts:
-    return ContactFacts(
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        email=contact.email,
-        company=contact.company,
-        phone_countries=tuple(
-            phonenumbers.region_code_for_number(phonenumbers.parse(n)) or "" for n in numbers
-        ),
-    )

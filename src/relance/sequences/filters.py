@@ -15,10 +15,12 @@ Text comparisons, ``in`` included, ignore case. A field with no value satisfies 
 ``phoneCountry`` a condition holds when it holds for any of the contact's numbers.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from relance.contacts.phones import region_of
+from relance.db.models import Contact
 from relance.errors import ValidationFailed
 
 FIELDS = ("firstName", "lastName", "email", "company", "phoneCountry")
@@ -36,6 +38,17 @@ class ContactFacts:
     email: str | None
     company: str | None
     phone_countries: tuple[str, ...]
+
+    @classmethod
+    def of(cls, contact: Contact, numbers: Iterable[str]) -> "ContactFacts":
+        """The facts of ``contact``, whose numbers (E.164) are ``numbers``."""
+        return cls(
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            email=contact.email,
+            company=contact.company,
+            phone_countries=tuple(region_of(number) for number in numbers),
+        )
 
     def values(self, field: str) -> tuple[str, ...]:
         """The field's non-empty values: one for text fields, one per number for phoneCountry."""
