@@ -113,9 +113,10 @@ async def add_contacts(
     )
     created_ids = [view.contact.id for view in created]
     # Only a filter reads the facts; without one, their query and number parsing are skipped.
+    sequence_filter = None if sequence.filter is None else filters.parse(sequence.filter)
     facts = (
         {}
-        if sequence.filter is None
+        if sequence_filter is None
         else await _facts(
             session, [*by_id.values(), *by_email.values(), *by_number.values()], created
         )
@@ -132,8 +133,8 @@ async def add_contacts(
         assert resolution.contact_id is not None
         if resolution.contact_id in seen:
             resolution.outcome = Outcome.DUPLICATE
-        elif sequence.filter is not None and not filters.matches(
-            sequence.filter, facts[resolution.contact_id]
+        elif sequence_filter is not None and not sequence_filter.matches(
+            facts[resolution.contact_id]
         ):
             resolution.outcome = Outcome.FILTERED
         else:

@@ -3,12 +3,13 @@
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from relance.api.batches import Checked
-from relance.api.schemas import PageQuery, RequestModel, ResponseModel, Timestamp
+from relance.api.schemas import PageQuery, RequestModel, ResponseModel, Timestamp, refuse_nul
 from relance.calls.lifecycle import CallStatus
 from relance.calls.statuses import SequenceContactStatus
+from relance.sequences.filters import Filter
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
@@ -36,6 +37,9 @@ FILTER_DESCRIPTION = (
     '{"field": "company", "op": "exists", "value": true}]}]}'
 )
 
+# Checked for NUL before it is read, as every other input is (RequestModel's check sees a model).
+WireFilter = Annotated[Filter | None, BeforeValidator(refuse_nul)]
+
 # --- sequences -------------------------------------------------------------------------
 
 
@@ -54,14 +58,14 @@ class CreateSequenceDto(RequestModel):
         "workspace the API key can reach.",
     )
     is_continuous: bool = Field(default=False, description=CONTINUOUS_DESCRIPTION)
-    filter: dict[str, Any] | None = Field(default=None, description=FILTER_DESCRIPTION)
+    filter: WireFilter = Field(default=None, description=FILTER_DESCRIPTION)
 
 
 class UpdateSequenceDto(RequestModel):
     name: Name | None = None
     assigned_to_ids: list[Checked[uuid.UUID]] | None = Field(default=None, max_length=100)
     is_continuous: bool = Field(default=None, description=CONTINUOUS_DESCRIPTION)  # type: ignore[assignment]
-    filter: dict[str, Any] | None = Field(
+    filter: WireFilter = Field(
         default=None, description=FILTER_DESCRIPTION + " Send null to clear it."
     )
 
