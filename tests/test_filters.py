@@ -3,7 +3,8 @@
 The pure tests below read filters through the ``Filter`` type as a request body does, and
 match them as /opencx does (``parse(stored).matches(facts)``); the API tests check that the
 filter is set, cleared and returned by every /v1 sequence response, that a malformed one is
-refused at write time with the path of what is wrong.
+refused at write time with the path of what is wrong, and that the OpenAPI document shows
+the grammar.
 """
 
 import itertools
@@ -517,3 +518,53 @@ async def test_unknown_sequence_patch_is_404_even_with_a_filter(tenants) -> None
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "NOT_FOUND"
 
+
+# --- the grammar in the OpenAPI document ------------------------------------------------------
+
+
+def test_the_openapi_document_describes_the_grammar(app) -> None:
+    schemas = app.openapi()["components"]["schemas"]
+
+    def resolve(schema: dict) -> dict:
+        while "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        return schema
+
+    def members(schema: dict) -> list[dict]:
+        schema = resolve(schema)
+        options = schema.get("anyOf") or schema.get("oneOf")
+        return [m for o in options for m in members(o)] if options else [schema]
+
+    for dto in ("CreateSequenceDto", "UpdateSequenceDto"):
+        field = schemas[dto]["properties"]["filter"]
+        assert "at most 5" in field["description"]
+        kinds = members(field)
+        assert {"type": "null"} in kinds
+        conditions = [k for k in kinds if "op" in k.get("properties", {})]
+        groups = [k for k in kinds if {"all"} == set(k.get("properties", {})) or {"any"} == set(k.get("properties", {}))]
+        assert len(conditions) + len(groups) + 1 == len(kinds)
+        # Conditions: exactly field, op and value; the value's type follows the op.
+        value_types: dict[str, dict] = {}
+        for condition in conditions:
+            assert condition["additionalProperties"] is False
+            assert sorted(condition["required"]) == ["field", "op", "value"]
+            assert resolve(condition["properties"]["field"])["enum"] == list(FIELDS)
+            op = resolve(condition["properties"]["op"])
+            for name in op.get("enum", [op.get("const")]):
+                value_types[name] = resolve(condition["properties"]["value"])
+        assert set(value_types) == {"eq", "neq", "contains", "startsWith", "endsWith", "in", "exists"}
+        for op in ("eq", "neq", "contains", "startsWith", "endsWith"):
+            assert value_types[op]["type"] == "string", op
+        assert value_types["in"]["type"] == "array"
+        assert value_types["in"]["items"]["type"] == "string"
+        assert value_types["in"]["minItems"] == 1
+        assert value_types["exists"]["type"] == "boolean"
+        # Groups: one key, a non-empty list of filters (the same schema again).
+        assert sorted(next(iter(g["properties"])) for g in groups) == ["all", "any"]
+        for group in groups:
+            assert group["additionalProperties"] is False
+            (key,) = group["properties"]
+            assert group["required"] == [key]
+            items = group["properties"][key]
+            assert items["type"] == "array" and items["minItems"] == 1
+            assert [resolve(m) for m in members(items["items"])] == [k for k in kinds if k != {"type": "null"}]

@@ -26,12 +26,10 @@ CONTINUOUS_DESCRIPTION = (
 )
 FILTER_DESCRIPTION = (
     "Relance extension: which contacts POST /opencx/sequences/{sequence_id}/contacts may add "
-    '(the /v1 add ignores it). A condition {"field", "op", "value"} or a group {"all": [...]} '
-    '/ {"any": [...]} of one or more filters, at most 5 groups deep. field: firstName, '
-    "lastName, email, company, phoneCountry (ISO regions of the contact's numbers). op: eq, neq, "
-    "contains, startsWith, endsWith (value a string), in (a non-empty list of strings), exists "
-    "(true or false). Text comparisons ignore case; a field with no value satisfies only neq "
-    "and exists: false; on phoneCountry a condition holds when it holds for any number. "
+    "(the /v1 add ignores it). Groups nest at most 5 deep. phoneCountry is the ISO regions of "
+    "the contact's numbers, and a condition on it holds when it holds for any number. Text "
+    "comparisons, in included, ignore case; a field with no value satisfies only neq and "
+    "exists: false. "
     'Example: {"all": [{"field": "phoneCountry", "op": "in", "value": ["FR", "BE"]}, '
     '{"any": [{"field": "email", "op": "endsWith", "value": "@acme.com"}, '
     '{"field": "company", "op": "exists", "value": true}]}]}'
