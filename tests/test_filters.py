@@ -1,18 +1,24 @@
 """A continuous sequence's filter: the grammar (relance.sequences.filters) and /v1 sequences.
 
-The pure tests below check ``validate`` and ``matches`` directly; the API tests check that
-the filter is set, cleared and returned by every /v1 sequence response, and that a
-malformed one is refused at write time with the path of what is wrong.
+The pure tests below read filters through the ``Filter`` type as a request body does, and
+match them as /opencx does (``parse(stored).matches(facts)``); the API tests check that the
+filter is set, cleared and returned by every /v1 sequence response, that a malformed one is
+refused at write time with the path of what is wrong, and that the OpenAPI document shows
+the grammar.
 """
 
 import itertools
+import json
 import re
 import uuid
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
-from relance.errors import ValidationFailed
-from relance.sequences.filters import ContactFacts, matches, validate
+from relance.api.validation import describe_validation_errors
+from relance.contacts.phones import region_of
+from relance.db.models import Contact
+from relance.sequences.filters import ContactFacts, Filter, dump, parse
 from tests.factory import Tenant
 
 ALICE = ContactFacts(
@@ -33,6 +39,29 @@ FIELDS = ("firstName", "lastName", "email", "company", "phoneCountry")
 
 def cond(field: str, op: str, value: object) -> dict:
     return {"field": field, "op": op, "value": value}
+
+
+class Body(BaseModel):
+    """A request body with a filter, as the sequence DTOs declare it."""
+
+    filter: Filter
+
+
+def validate(node: object) -> str:
+    """The filter as stored once validated (JSON text: keys, order and values)."""
+    return json.dumps(dump(Body.model_validate({"filter": node}).filter))
+
+
+def refusal(raw: object) -> str:
+    """The 400's message for a body whose filter is ``raw``."""
+    with pytest.raises(ValidationError) as raised:
+        Body.model_validate({"filter": raw})
+    return describe_validation_errors(raised.value.errors())
+
+
+def matches(node: dict, contact: ContactFacts) -> bool:
+    """Whether the filter, read back as stored, applies to the contact."""
+    return parse(node).matches(contact)
 
 
 # --- operators on a contact that has values ---------------------------------------------
@@ -95,7 +124,7 @@ def cond(field: str, op: str, value: object) -> dict:
 )
 def test_every_operator_true_and_false(field, op, value, expected) -> None:
     node = cond(field, op, value)
-    assert validate(node) is node
+    assert validate(node) == json.dumps(node)
     assert matches(node, ALICE) is expected
 
 
@@ -179,6 +208,17 @@ def test_phone_country_of_numbers_without_a_region_counts_as_no_value() -> None:
     assert matches(cond("phoneCountry", "eq", "de"), mixed) is True
 
 
+def test_the_facts_of_a_contact_are_its_fields_and_the_regions_of_its_numbers() -> None:
+    contact = Contact(first_name="Alice", last_name=None, email="a@acme.com", company="")
+    numbers = ["+33612345678", "+12025550143", "+80012345678", "+999123"]
+    assert [region_of(n) for n in numbers] == ["FR", "US", "001", ""]
+    facts = ContactFacts.of(contact, iter(numbers))
+    assert facts == ContactFacts("Alice", None, "a@acme.com", "", ("FR", "US", "001", ""))
+    assert matches(cond("phoneCountry", "in", ["us"]), facts) is True
+    assert matches(cond("company", "exists", False), facts) is True
+    assert ContactFacts.of(contact, []).phone_countries == ()
+
+
 # --- groups -------------------------------------------------------------------------------
 
 
@@ -201,7 +241,7 @@ def test_all_and_any_groups_combine_their_members() -> None:
         ({"any": [{"all": [true_a, false_a]}, {"all": [true_b, true_a]}]}, True),
     ]
     for node, expected in cases:
-        assert validate(node) is node
+        assert validate(node) == json.dumps(node)
         assert matches(node, ALICE) is expected, node
 
 
@@ -217,7 +257,7 @@ def test_the_documented_example_filter() -> None:
             },
         ]
     }
-    validate(example)
+    assert validate(example) == json.dumps(example)
     assert matches(example, ALICE) is True
     # French number, but neither an acme.com address nor a company.
     assert matches(example, TWO_NUMBERS) is False
@@ -237,25 +277,24 @@ def nested(depth: int, key: str = "all") -> dict:
 def test_five_levels_of_groups_are_accepted() -> None:
     for depth in range(1, 6):
         node = nested(depth)
-        assert validate(node) is node
+        assert validate(node) == json.dumps(node)
         assert matches(node, ALICE) is True
         assert matches(node, NOTHING) is False
 
 
 def test_six_levels_of_groups_are_refused_naming_the_sixth() -> None:
     node = nested(6)
-    with pytest.raises(ValidationFailed) as raised:
-        validate(node)
+    message = refusal(node)
     # The five outer groups are fine: the error names the sixth group's place.
     path = "filter" + "".join(
         f".{next(iter(g))}[0]" for g in _chain(node)[:5]
     )
-    assert_names(str(raised.value), path)
+    assert_names(message, path)
+    assert message.startswith(f"{path}: ")
     # Six levels deep as a later member of a group is refused too.
     wide = {"any": [cond("email", "exists", True), nested(5)]}
-    with pytest.raises(ValidationFailed) as raised:
-        validate(wide)
-    assert "filter.any[1]" in str(raised.value)
+    message = refusal(wide)
+    assert "filter.any[1]" in message
 
 
 def _chain(node: dict) -> list[dict]:
@@ -313,10 +352,11 @@ MALFORMED = [
 
 @pytest.mark.parametrize(("raw", "path"), [(raw, path) for _, raw, path in MALFORMED], ids=[m[0] for m in MALFORMED])
 def test_malformed_filters_are_refused_naming_the_path(raw, path) -> None:
-    with pytest.raises(ValidationFailed) as raised:
-        validate(raw)
-    assert raised.value.status == 400
-    assert_names(str(raised.value), path)
+    # The status is the API's: test_every_malformed_filter_is_a_400_naming_its_path.
+    message = refusal(raw)
+    assert_names(message, path)
+    # Exactly that place, as the message's subject: no model or union member in it.
+    assert message.startswith(f"{path}: "), message
 
 
 # --- /v1 sequences ----------------------------------------------------------------------------
@@ -439,8 +479,92 @@ async def test_a_filter_that_is_not_an_object_is_400(tenants) -> None:
     assert await listed(tenant) == {}
 
 
+async def test_every_malformed_filter_is_a_400_naming_its_path(tenants) -> None:
+    tenant = await tenants.create()
+    for name, raw, path in MALFORMED:
+        response = await tenant.post("/v1/sequences", json=sequence_body(tenant, filter=raw))
+        assert response.status_code == 400, (name, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR", name
+        assert_names(error["message"], path)
+        assert error["message"].startswith(f"{path}: "), (name, error["message"])
+    assert await listed(tenant) == {}
+
+
+async def test_a_filter_is_stored_and_returned_exactly_as_sent(tenants) -> None:
+    tenant = await tenants.create()
+    created = await tenant.post("/v1/sequences", json=sequence_body(tenant, filter=FILTER))
+    assert created.status_code == 201, created.text
+    got = await tenant.get(f"/v1/sequences/{created.json()['id']}")
+    for response in (created, got):
+        sent = json.dumps(response.json()["filter"], separators=(",", ":"))
+        assert sent == json.dumps(FILTER, separators=(",", ":"))
+        assert f'"filter":{sent}' in response.text
+
+
+async def test_a_nul_character_in_a_filter_is_a_400(tenants) -> None:
+    """PostgreSQL text cannot hold NUL: refused in a filter as in every other input."""
+    tenant = await tenants.create()
+    raw = {"any": [GOOD, cond("company", "in", ["Acme", "a\x00"])]}
+    response = await tenant.post("/v1/sequences", json=sequence_body(tenant, filter=raw))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["message"].startswith("filter: "), response.text
+    assert await listed(tenant) == {}
+
+
 async def test_unknown_sequence_patch_is_404_even_with_a_filter(tenants) -> None:
     tenant = await tenants.create()
     response = await tenant.patch(f"/v1/sequences/{uuid.uuid4()}", json={"filter": GOOD})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+# --- the grammar in the OpenAPI document ------------------------------------------------------
+
+
+def test_the_openapi_document_describes_the_grammar(app) -> None:
+    schemas = app.openapi()["components"]["schemas"]
+
+    def resolve(schema: dict) -> dict:
+        while "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        return schema
+
+    def members(schema: dict) -> list[dict]:
+        schema = resolve(schema)
+        options = schema.get("anyOf") or schema.get("oneOf")
+        return [m for o in options for m in members(o)] if options else [schema]
+
+    for dto in ("CreateSequenceDto", "UpdateSequenceDto"):
+        field = schemas[dto]["properties"]["filter"]
+        assert "at most 5" in field["description"]
+        kinds = members(field)
+        assert {"type": "null"} in kinds
+        conditions = [k for k in kinds if "op" in k.get("properties", {})]
+        groups = [k for k in kinds if {"all"} == set(k.get("properties", {})) or {"any"} == set(k.get("properties", {}))]
+        assert len(conditions) + len(groups) + 1 == len(kinds)
+        # Conditions: exactly field, op and value; the value's type follows the op.
+        value_types: dict[str, dict] = {}
+        for condition in conditions:
+            assert condition["additionalProperties"] is False
+            assert sorted(condition["required"]) == ["field", "op", "value"]
+            assert resolve(condition["properties"]["field"])["enum"] == list(FIELDS)
+            op = resolve(condition["properties"]["op"])
+            for name in op.get("enum", [op.get("const")]):
+                value_types[name] = resolve(condition["properties"]["value"])
+        assert set(value_types) == {"eq", "neq", "contains", "startsWith", "endsWith", "in", "exists"}
+        for op in ("eq", "neq", "contains", "startsWith", "endsWith"):
+            assert value_types[op]["type"] == "string", op
+        assert value_types["in"]["type"] == "array"
+        assert value_types["in"]["items"]["type"] == "string"
+        assert value_types["in"]["minItems"] == 1
+        assert value_types["exists"]["type"] == "boolean"
+        # Groups: one key, a non-empty list of filters (the same schema again).
+        assert sorted(next(iter(g["properties"])) for g in groups) == ["all", "any"]
+        for group in groups:
+            assert group["additionalProperties"] is False
+            (key,) = group["properties"]
+            assert group["required"] == [key]
+            items = group["properties"][key]
+            assert items["type"] == "array" and items["minItems"] == 1
+            assert [resolve(m) for m in members(items["items"])] == [k for k in kinds if k != {"type": "null"}]

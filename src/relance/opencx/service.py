@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts import repository as contacts_repository
@@ -112,9 +111,10 @@ async def add_contacts(
     )
     created_ids = [view.contact.id for view in created]
     # Only a filter reads the facts; without one, their query and number parsing are skipped.
+    sequence_filter = None if sequence.filter is None else filters.parse(sequence.filter)
     facts = (
         {}
-        if sequence.filter is None
+        if sequence_filter is None
         else await _facts(
             session, [*by_id.values(), *by_email.values(), *by_number.values()], created
         )
@@ -131,8 +131,8 @@ async def add_contacts(
         assert resolution.contact_id is not None
         if resolution.contact_id in seen:
             resolution.outcome = Outcome.DUPLICATE
-        elif sequence.filter is not None and not filters.matches(
-            sequence.filter, facts[resolution.contact_id]
+        elif sequence_filter is not None and not sequence_filter.matches(
+            facts[resolution.contact_id]
         ):
             resolution.outcome = Outcome.FILTERED
         else:
@@ -243,21 +243,9 @@ async def _facts(
 ) -> dict[uuid.UUID, ContactFacts]:
     """What the filter sees of every resolved contact, the numbers of matched ones in one query."""
     numbers = await contacts_repository.phone_numbers_of(session, {c.id for c in matched})
-    facts = {c.id: _contact_facts(c, [n.number for n in numbers.get(c.id, [])]) for c in matched}
+    facts = {c.id: ContactFacts.of(c, [n.number for n in numbers.get(c.id, [])]) for c in matched}
     for view in created:
-        facts[view.contact.id] = _contact_facts(
+        facts[view.contact.id] = ContactFacts.of(
             view.contact, [n.number for n in view.phone_numbers]
         )
     return facts
-
-
-def _contact_facts(contact: Contact, numbers: list[str]) -> ContactFacts:
-    return ContactFacts(
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        email=contact.email,
-        company=contact.company,
-        phone_countries=tuple(
-            phonenumbers.region_code_for_number(phonenumbers.parse(n)) or "" for n in numbers
-        ),
-    )

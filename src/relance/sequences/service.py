@@ -33,11 +33,9 @@ async def create(
     contact_ids: list[uuid.UUID],
     workspace_id: uuid.UUID | None,
     is_continuous: bool = False,
-    filter: dict | None = None,
+    filter: filters.Filter | None = None,
 ) -> SequenceView:
     """Create a sequence with its reps, and enrol ``contact_ids`` as the add operation does."""
-    if filter is not None:
-        filters.validate(filter)
     workspace_id = resolve_workspace(scope_of(session), workspace_id)
     members = await tenancy_repository.workspace_memberships_for(
         session,
@@ -53,7 +51,7 @@ async def create(
         name=name,
         creator_membership_id=creator_id,
         is_continuous=is_continuous,
-        filter=filter,
+        filter=None if filter is None else filters.dump(filter),
         created_at=now,
         updated_at=now,
     )
@@ -92,13 +90,13 @@ async def update(
     name: Maybe[str | None] = UNSET,
     assigned_to_ids: Maybe[list[uuid.UUID] | None] = UNSET,
     is_continuous: Maybe[bool] = UNSET,
-    filter: Maybe[dict | None] = UNSET,
+    filter: Maybe[filters.Filter | None] = UNSET,
 ) -> SequenceView:
     """Change what is given: the assignees are replaced (their contacts stay theirs; new ones
     go to the new list), a null filter clears it, a null name or assignee list leaves it."""
     sequence = await enrolments.live_sequence(session, sequence_id)
     if filter is not UNSET:
-        sequence.filter = None if filter is None else filters.validate(filter)
+        sequence.filter = None if filter is None else filters.dump(filter)
     if is_continuous is not UNSET:
         sequence.is_continuous = is_continuous
     if name is not UNSET and name is not None:

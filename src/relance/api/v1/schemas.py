@@ -3,12 +3,13 @@
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from relance.api.batches import Checked
-from relance.api.schemas import Page, PageQuery, RequestModel, ResponseModel, Timestamp
+from relance.api.schemas import Page, PageQuery, RequestModel, ResponseModel, Timestamp, refuse_nul
 from relance.call_lifecycle import CallStatus
 from relance.enrolments.statuses import SequenceContactStatus
+from relance.sequences.filters import Filter
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
@@ -25,16 +26,17 @@ CONTINUOUS_DESCRIPTION = (
 )
 FILTER_DESCRIPTION = (
     "Relance extension: which contacts POST /opencx/sequences/{sequence_id}/contacts may add "
-    '(the /v1 add ignores it). A condition {"field", "op", "value"} or a group {"all": [...]} '
-    '/ {"any": [...]} of one or more filters, at most 5 groups deep. field: firstName, '
-    "lastName, email, company, phoneCountry (ISO regions of the contact's numbers). op: eq, neq, "
-    "contains, startsWith, endsWith (value a string), in (a non-empty list of strings), exists "
-    "(true or false). Text comparisons ignore case; a field with no value satisfies only neq "
-    "and exists: false; on phoneCountry a condition holds when it holds for any number. "
+    "(the /v1 add ignores it). Groups nest at most 5 deep. phoneCountry is the ISO regions of "
+    "the contact's numbers, and a condition on it holds when it holds for any number. Text "
+    "comparisons, in included, ignore case; a field with no value satisfies only neq and "
+    "exists: false. "
     'Example: {"all": [{"field": "phoneCountry", "op": "in", "value": ["FR", "BE"]}, '
     '{"any": [{"field": "email", "op": "endsWith", "value": "@acme.com"}, '
     '{"field": "company", "op": "exists", "value": true}]}]}'
 )
+
+# Checked for NUL before it is read, as every other input is (RequestModel's check sees a model).
+WireFilter = Annotated[Filter | None, BeforeValidator(refuse_nul)]
 
 # --- sequences -------------------------------------------------------------------------
 
@@ -54,14 +56,14 @@ class CreateSequenceDto(RequestModel):
         "workspace the API key can reach.",
     )
     is_continuous: bool = Field(default=False, description=CONTINUOUS_DESCRIPTION)
-    filter: dict[str, Any] | None = Field(default=None, description=FILTER_DESCRIPTION)
+    filter: WireFilter = Field(default=None, description=FILTER_DESCRIPTION)
 
 
 class UpdateSequenceDto(RequestModel):
     name: Name | None = None
     assigned_to_ids: list[Checked[uuid.UUID]] | None = Field(default=None, max_length=100)
     is_continuous: bool = Field(default=None, description=CONTINUOUS_DESCRIPTION)  # type: ignore[assignment]
-    filter: dict[str, Any] | None = Field(
+    filter: WireFilter = Field(
         default=None, description=FILTER_DESCRIPTION + " Send null to clear it."
     )
 
