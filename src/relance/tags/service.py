@@ -112,12 +112,16 @@ async def remove_contact_tag(
     *,
     sequence_id: uuid.UUID,
     contact_id: uuid.UUID,
-    tag_id: uuid.UUID | None,
+    tag_id: str,
 ) -> None:
-    """Take one tag off a sequence contact; a tag that was not there is no error."""
+    """Take one tag off a sequence contact; a tag that was not there is no error, and an id
+    that is not a UUID names no tag, so it was not there either."""
     enrolment = await _active_enrolment(session, sequence_id=sequence_id, contact_id=contact_id)
-    if tag_id is not None:
-        await repository.detach(session, enrolment_id=enrolment.id, only=[tag_id])
+    try:
+        tag = uuid.UUID(tag_id)
+    except ValueError:
+        return
+    await repository.detach(session, enrolment_id=enrolment.id, only=[tag])
 
 
 async def _active_enrolment(

@@ -1,6 +1,5 @@
 """/v1/tags and the tags of a contact in a sequence."""
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -127,14 +126,10 @@ async def remove_contact_tag(
     session: TenantSession,  # noqa: N803
 ) -> Response:
     """204 also when the tag was not there."""
-    try:
-        tag_id: uuid.UUID | None = uuid.UUID(tagId)
-    except ValueError:
-        tag_id = None  # names no tag, so it is not there
     await service.remove_contact_tag(
         session,
         sequence_id=path_id(id, "Sequence"),
         contact_id=path_id(contactId, "Contact"),
-        tag_id=tag_id,
+        tag_id=tagId,
     )
     return Response(status_code=204)
