@@ -109,7 +109,7 @@ def migrate() -> None:
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print the tenant as JSON")] = False,
 ) -> None:
-    """Create a demo tenant (EXPERT plan, a workspace, three reps, contacts, a sequence)."""
+    """Create a demo tenant (EXPERT plan, a workspace, three assignees, contacts, a sequence)."""
     from relance.demo import create_demo_tenant
 
     settings = _settings()

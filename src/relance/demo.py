@@ -1,4 +1,4 @@
-"""A demo tenant: an EXPERT organization with a workspace, three reps, contacts, a sequence,
+"""A demo tenant: an EXPERT organization with a workspace, three assignees, contacts, a sequence,
 and a history of calls and tags behind every kind of status."""
 
 import asyncio
@@ -116,7 +116,7 @@ async def create_demo_tenant(
     )
 
 
-# Call histories, oldest call first, and the tag a rep would put on the outcome. Together
+# Call histories, oldest call first, and the tag an assignee would put on the outcome. Together
 # they hold every call status and every sequence-contact status.
 HISTORIES: list[tuple[list[CallStatus], str | None]] = [
     ([CallStatus.NO_ANSWER, CallStatus.COMPLETED], "Meeting booked"),

@@ -188,10 +188,10 @@ class Sequence(Base, WorkspaceOwned):
 
 
 class SequenceAssignee(Base, WorkspaceOwned):
-    """A rep of a sequence and the number of active contacts assigned to them in it.
+    """An assignee of a sequence and the number of active contacts assigned to them in it.
 
     ``active_load`` is maintained in the same transaction as every add, removal and
-    resurrection, so that round-robin assignment never counts a million rows. A rep taken
+    resurrection, so that round-robin assignment never counts a million rows. An assignee taken
     off the sequence keeps their row (``is_assignee`` false) because their contacts stay
     theirs: the sum of the loads is the sequence's active contact count.
     """

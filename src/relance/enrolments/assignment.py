@@ -1,39 +1,39 @@
-"""Round-robin assignment of contacts to a sequence's reps, least loaded first."""
+"""Round-robin assignment of contacts to a sequence's assignees, least loaded first."""
 
 import uuid
 from dataclasses import dataclass
 
 
 @dataclass
-class Rep:
+class Assignee:
     workspace_membership_id: uuid.UUID
     position: int  # order of the sequence's assignee list: breaks ties stably
-    load: int  # active contacts assigned to this rep in the sequence
-    eligible: bool  # still an assignee; reps taken off keep their load but get no new contacts
+    load: int  # active contacts assigned to this assignee in the sequence
+    eligible: bool  # still an assignee; assignees taken off keep their load but get no new contacts
 
 
 class Loads:
-    """Live loads of a sequence's reps while one batch is being enrolled."""
+    """Live loads of a sequence's assignees while one batch is being enrolled."""
 
-    def __init__(self, reps: list[Rep]) -> None:
-        self._reps = {rep.workspace_membership_id: rep for rep in reps}
-        self._eligible = sorted((r for r in reps if r.eligible), key=lambda r: r.position)
+    def __init__(self, assignees: list[Assignee]) -> None:
+        self._assignees = {assignee.workspace_membership_id: assignee for assignee in assignees}
+        self._eligible = sorted((r for r in assignees if r.eligible), key=lambda r: r.position)
 
     def is_eligible(self, workspace_membership_id: uuid.UUID) -> bool:
-        rep = self._reps.get(workspace_membership_id)
-        return rep is not None and rep.eligible
+        assignee = self._assignees.get(workspace_membership_id)
+        return assignee is not None and assignee.eligible
 
     @property
     def has_eligible(self) -> bool:
         return bool(self._eligible)
 
     def take_least_loaded(self) -> uuid.UUID:
-        """The eligible rep with the fewest active contacts (first in list order on a tie)."""
-        rep = min(self._eligible, key=lambda r: (r.load, r.position))
-        rep.load += 1
-        return rep.workspace_membership_id
+        """The eligible assignee with the fewest active contacts (first in list order on a tie)."""
+        assignee = min(self._eligible, key=lambda r: (r.load, r.position))
+        assignee.load += 1
+        return assignee.workspace_membership_id
 
     def add(self, workspace_membership_id: uuid.UUID, count: int = 1) -> None:
-        rep = self._reps.get(workspace_membership_id)
-        if rep is not None:
-            rep.load += count
+        assignee = self._assignees.get(workspace_membership_id)
+        if assignee is not None:
+            assignee.load += count

@@ -1,6 +1,6 @@
-"""Queries on enrolments (sequence contacts), the reps' loads, and the locks they take.
+"""Queries on enrolments (sequence contacts), the assignees' loads, and the locks they take.
 
-The locks follow the one order of ``enrolments.service``: contacts, then rep rows, then
+The locks follow the one order of ``enrolments.service``: contacts, then assignee rows, then
 enrolment rows.
 """
 
@@ -76,7 +76,7 @@ async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequen
     )
 
 
-# --- the reps and their loads -----------------------------------------------------------
+# --- the assignees and their loads -----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,10 @@ class AssigneeRow:
     member: OrganizationMembership
 
 
-async def assignees_of(
+async def assignee_rows(
     session: AsyncSession, sequence_ids: Collection[uuid.UUID]
 ) -> list[AssigneeRow]:
-    """Every rep row of these sequences (current assignees and former ones), in list order."""
+    """Every assignee row of these sequences (current assignees and former ones), in list order."""
     if not sequence_ids:
         return []
     rows = await session.execute(
@@ -121,8 +121,8 @@ async def assignees_of(
     ]
 
 
-async def lock_reps(session: AsyncSession, sequence_id: uuid.UUID) -> list[SequenceAssignee]:
-    """The sequence's rep rows, locked until commit so that concurrent batches queue up.
+async def lock_assignees(session: AsyncSession, sequence_id: uuid.UUID) -> list[SequenceAssignee]:
+    """The sequence's assignee rows, locked until commit so that concurrent batches queue up.
 
     On PostgreSQL this is ``SELECT ... FOR UPDATE``; SQLite write transactions already hold
     the database's write lock (see relance.db.dialect).
@@ -136,9 +136,9 @@ async def lock_reps(session: AsyncSession, sequence_id: uuid.UUID) -> list[Seque
     return list(rows)
 
 
-async def lock_reps_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> None:
-    """Lock the rep rows of every sequence the contact has a row in (active or removed),
-    by sequence id then row id, the order ``lock_reps`` takes one sequence's in."""
+async def lock_assignees_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> None:
+    """Lock the assignee rows of every sequence the contact has a row in (active or removed),
+    by sequence id then row id, the order ``lock_assignees`` takes one sequence's in."""
     await session.execute(
         select(SequenceAssignee.id)
         .where(
@@ -151,15 +151,15 @@ async def lock_reps_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> 
     )
 
 
-async def insert_reps(session: AsyncSession, rows: list[dict]) -> None:
+async def insert_assignees(session: AsyncSession, rows: list[dict]) -> None:
     if rows:
         await session.execute(SequenceAssignee.__table__.insert(), rows)
 
 
-async def set_reps(
+async def set_assignee_positions(
     session: AsyncSession, *, sequence_id: uuid.UUID, positions: dict[uuid.UUID, int]
 ) -> None:
-    """Make exactly these reps the assignees, in this order; others keep their rows."""
+    """Make exactly these assignees the assignees, in this order; others keep their rows."""
     await session.execute(
         update(SequenceAssignee)
         .where(SequenceAssignee.sequence_id == sequence_id)
@@ -179,7 +179,7 @@ async def set_reps(
 async def add_to_loads(
     session: AsyncSession, *, sequence_id: uuid.UUID, deltas: Counter[uuid.UUID]
 ) -> None:
-    """Apply load changes of several reps in one statement."""
+    """Apply load changes of several assignees in one statement."""
     deltas = Counter({k: v for k, v in deltas.items() if v})
     if not deltas:
         return
@@ -197,15 +197,15 @@ async def add_to_loads(
 
 
 async def release_one_each(
-    session: AsyncSession, *, reps: Collection[tuple[uuid.UUID, uuid.UUID]]
+    session: AsyncSession, *, assignees: Collection[tuple[uuid.UUID, uuid.UUID]]
 ) -> None:
-    """Take one contact off each (sequence id, rep) pair's load, in one statement."""
-    if reps:
+    """Take one contact off each (sequence id, assignee) pair's load, in one statement."""
+    if assignees:
         await session.execute(
             update(SequenceAssignee)
             .where(
                 tuple_(SequenceAssignee.sequence_id, SequenceAssignee.workspace_membership_id).in_(
-                    list(reps)
+                    list(assignees)
                 )
             )
             .values(active_load=SequenceAssignee.active_load - 1)

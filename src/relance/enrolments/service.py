@@ -1,7 +1,7 @@
-"""Enrolments (sequence contacts): enrolling and withdrawing contacts, a sequence's reps.
+"""Enrolments (sequence contacts): enrolling and withdrawing contacts; the assignees.
 
 Every path that changes which contacts are active in a sequence goes through here, so
-that the reps' maintained loads (``SequenceAssignee.active_load``) stay exact. Each
+that the assignees' maintained loads (``SequenceAssignee.active_load``) stay exact. Each
 function issues a fixed number of statements whatever the batch size.
 
 Locks are taken in one order, so that concurrent changes wait for each other instead of
@@ -10,7 +10,7 @@ deadlocking (on PostgreSQL; SQLite serializes writers):
 1. the contacts (``repository.Lock``): a delete locks its contact for update;
    an enrolment, a call, a tag change take a key-share lock on the contacts they touch,
    which waits only for a delete, after which the contact is gone;
-2. the rep rows of the sequences concerned, by sequence id then row id;
+2. the assignee rows of the sequences concerned, by sequence id then row id;
 3. the enrolment rows, and what hangs off them (calls, tags).
 
 So a contact delete, once it holds its contact, sees every sequence the contact will ever
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relance.db.models import OrganizationMembership, Sequence, SequenceContact
 from relance.db.types import new_id, utcnow
 from relance.enrolments import repository, statuses
-from relance.enrolments.assignment import Loads, Rep
+from relance.enrolments.assignment import Assignee, Loads
 from relance.errors import NotFound, ValidationFailed
 
 
@@ -71,7 +71,7 @@ async def enrol(
 ) -> EnrolmentResult:
     """Enrol contacts; unknown, foreign, duplicate and already active ones are skipped.
 
-    A soft-deleted row comes back with its original rep. A new row goes to the explicit
+    A soft-deleted row comes back with its original assignee. A new row goes to the explicit
     assignee, which must be one of the sequence's assignees (else ValidationFailed naming
     ``field[i]``), or to the least loaded assignee, counting the batch's earlier items.
     """
@@ -79,8 +79,8 @@ async def enrol(
     await repository.share_lock(session, wanted)
     loads = Loads(
         [
-            Rep(r.workspace_membership_id, r.position, r.active_load, r.is_assignee)
-            for r in await repository.lock_reps(session, sequence.id)
+            Assignee(r.workspace_membership_id, r.position, r.active_load, r.is_assignee)
+            for r in await repository.lock_assignees(session, sequence.id)
         ]
     )
     for index, request in enumerate(requests):
@@ -122,7 +122,7 @@ async def enrol(
                 }
             )
         elif candidate.deleted_at is not None:
-            assert candidate.assignee_id is not None  # a row always has its rep
+            assert candidate.assignee_id is not None  # a row always has its assignee
             to_resurrect.append(candidate.enrolment_id)
             loads.add(candidate.assignee_id)
         else:
@@ -145,7 +145,7 @@ async def withdraw(
     session: AsyncSession, *, sequence: Sequence, contact_ids: list[uuid.UUID]
 ) -> int:
     """Soft-delete the active rows of these contacts; returns how many were removed."""
-    await repository.lock_reps(session, sequence.id)
+    await repository.lock_assignees(session, sequence.id)
     removed = await repository.soft_delete(
         session, sequence_id=sequence.id, contact_ids=set(contact_ids), now=utcnow()
     )
@@ -159,55 +159,62 @@ async def withdraw(
 async def withdraw_contact_everywhere(session: AsyncSession, *, contact_id: uuid.UUID) -> None:
     """Remove a contact from every sequence it is active in, before it is deleted; the
     caller holds the contact's ``Lock.DELETE``, so no enrolment of it can be under way."""
-    await repository.lock_reps_of_contact(session, contact_id)
+    await repository.lock_assignees_of_contact(session, contact_id)
     removed = await repository.soft_delete(session, contact_ids=[contact_id], now=utcnow())
-    # A contact has one row per sequence, so each (sequence, rep) pair loses exactly one.
-    await repository.release_one_each(session, reps=removed)
+    # A contact has one row per sequence, so each (sequence, assignee) pair loses exactly one.
+    await repository.release_one_each(session, assignees=removed)
 
 
 @dataclass(frozen=True)
-class Reps:
-    """A sequence's reps as the API shows them."""
+class SequenceAssignees:
+    """A sequence's assignees as the API shows them."""
 
-    assignees: list[OrganizationMembership]  # current assignees, in list order
-    # Every rep's load summed, former reps included: their contacts stay theirs.
+    current: list[OrganizationMembership]  # in list order; former assignees are left out
+    # Every assignee's load summed, former ones included (their contacts stay theirs): the
+    # sequence's active contact count.
     contact_count: int
 
 
-async def reps_of(session: AsyncSession, sequences: list[Sequence]) -> dict[uuid.UUID, Reps]:
+async def assignees_of(
+    session: AsyncSession, sequences: list[Sequence]
+) -> dict[uuid.UUID, SequenceAssignees]:
     """The assignees and active contact count of several sequences, in one statement."""
-    reps = {s.id: Reps(assignees=[], contact_count=0) for s in sequences}
+    current: dict[uuid.UUID, list[OrganizationMembership]] = {s.id: [] for s in sequences}
     counts: Counter[uuid.UUID] = Counter()
-    for row in await repository.assignees_of(session, list(reps)):
+    for row in await repository.assignee_rows(session, list(current)):
         counts[row.sequence_id] += row.active_load
         if row.is_assignee:
-            reps[row.sequence_id].assignees.append(row.member)
-    return {key: Reps(value.assignees, counts[key]) for key, value in reps.items()}
+            current[row.sequence_id].append(row.member)
+    return {key: SequenceAssignees(members, counts[key]) for key, members in current.items()}
 
 
 async def set_assignees(
     session: AsyncSession, *, sequence: Sequence, workspace_membership_ids: list[uuid.UUID]
 ) -> None:
-    """Make these reps the sequence's assignees, in this order. Reps taken off keep their
+    """Make these the sequence's assignees, in this order. Assignees taken off keep their
     rows and loads (their contacts stay theirs) but get no new contacts."""
-    reps = await repository.lock_reps(session, sequence.id)
-    known = {r.workspace_membership_id for r in reps}
-    positions = {rep_id: p for p, rep_id in enumerate(dict.fromkeys(workspace_membership_ids))}
-    await repository.insert_reps(
+    assignees = await repository.lock_assignees(session, sequence.id)
+    known = {r.workspace_membership_id for r in assignees}
+    positions = {
+        assignee_id: p for p, assignee_id in enumerate(dict.fromkeys(workspace_membership_ids))
+    }
+    await repository.insert_assignees(
         session,
         [
             {
                 "id": new_id(),
                 "sequence_id": sequence.id,
                 "workspace_id": sequence.workspace_id,
-                "workspace_membership_id": rep_id,
+                "workspace_membership_id": assignee_id,
                 "position": position,
                 "is_assignee": True,
                 "active_load": 0,
             }
-            for rep_id, position in positions.items()
-            if rep_id not in known
+            for assignee_id, position in positions.items()
+            if assignee_id not in known
         ],
     )
     if known:
-        await repository.set_reps(session, sequence_id=sequence.id, positions=positions)
+        await repository.set_assignee_positions(
+            session, sequence_id=sequence.id, positions=positions
+        )

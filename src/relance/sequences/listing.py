@@ -48,7 +48,7 @@ async def list_contacts(
             return 0, []
         tag_id = found.id
     if status is None and tag_id is None:
-        total = (await enrolments.reps_of(session, [sequence]))[sequence.id].contact_count
+        total = (await enrolments.assignees_of(session, [sequence]))[sequence.id].contact_count
     else:
         total = await repository.count_filtered(
             session, sequence_id=sequence.id, status=status, tag_id=tag_id

@@ -35,7 +35,7 @@ async def create(
     is_continuous: bool = False,
     filter: filters.Filter | None = None,
 ) -> SequenceView:
-    """Create a sequence with its reps, and enrol ``contact_ids`` as the add operation does."""
+    """Create a sequence with its assignees, and enrol ``contact_ids`` as the add operation does."""
     workspace_id = resolve_workspace(scope_of(session), workspace_id)
     members = await tenancy_repository.workspace_memberships_for(
         session,
@@ -152,5 +152,7 @@ def _check_members(assigned_to_ids: list[uuid.UUID], members: dict) -> None:
 
 async def _views(session: AsyncSession, sequences: list[Sequence]) -> list[SequenceView]:
     """Assignees and active counts of several sequences, in one statement."""
-    reps = await enrolments.reps_of(session, sequences)
-    return [SequenceView(s, reps[s.id].assignees, reps[s.id].contact_count) for s in sequences]
+    assignees = await enrolments.assignees_of(session, sequences)
+    return [
+        SequenceView(s, assignees[s.id].current, assignees[s.id].contact_count) for s in sequences
+    ]
