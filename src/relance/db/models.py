@@ -248,7 +248,7 @@ class SequenceContact(Base, WorkspaceOwned):
     assigned_to_workspace_membership_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspace_memberships.id")
     )
-    # Derived from the contact's calls and numbers; filled by the calls feature.
+    # Derived from the contact's calls and numbers (relance.enrolments.statuses).
     status: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
