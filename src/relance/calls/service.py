@@ -1,6 +1,7 @@
 """Calls: placed to a contact in a sequence, moved through their life, listed."""
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,7 +130,13 @@ async def get(session: AsyncSession, *, call_id: uuid.UUID) -> Call:
 async def page(
     session: AsyncSession, *, filters: CallFilters, offset: int, limit: int
 ) -> tuple[int, list[Call]]:
-    """Calls the key can see, newest first."""
+    """Calls the key can see, newest first; the creation bounds are compared at the
+    millisecond, the precision calls are stored and shown in."""
+    filters = replace(
+        filters,
+        created_from=None if filters.created_from is None else truncate_to_ms(filters.created_from),
+        created_to=None if filters.created_to is None else truncate_to_ms(filters.created_to),
+    )
     return await repository.page(session, filters=filters, offset=offset, limit=limit)
 
 

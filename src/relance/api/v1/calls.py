@@ -11,7 +11,6 @@ from relance.api.v1.responses import errors
 from relance.api.v1.schemas import CallDto, CreateCallDto, ListCallsQuery, UpdateCallDto
 from relance.calls import service
 from relance.calls.repository import CallFilters
-from relance.db.types import truncate_to_ms
 
 router = APIRouter(prefix="/v1/calls", tags=["Calls"])
 
@@ -36,10 +35,8 @@ async def list_calls(
         contact_id=query.contact_id,
         workspace_membership_id=query.workspace_membership_id,
         status=query.status,
-        created_from=None
-        if query.created_at_from is None
-        else truncate_to_ms(query.created_at_from),
-        created_to=None if query.created_at_to is None else truncate_to_ms(query.created_at_to),
+        created_from=query.created_at_from,
+        created_to=query.created_at_to,
     )
     total, calls = await service.page(
         session, filters=filters, offset=query.offset, limit=query.limit
