@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from relance.api.deps import TenantSession, path_id
 from relance.api.schemas import Page, PageQuery
+from relance.api.v1 import shaping
 from relance.api.v1.responses import errors
 from relance.api.v1.schemas import UserDto, WorkspaceDto, WorkspaceMemberDto
 from relance.directory import service
@@ -17,16 +18,7 @@ router = APIRouter(prefix="/v1")
 async def list_users(query: Annotated[PageQuery, Query()], session: TenantSession) -> Page[UserDto]:
     """The organization's members; their organizationMembershipId is what sequences take."""
     total, members = await service.users(session, offset=query.offset, limit=query.limit)
-    items = [
-        UserDto(
-            organization_membership_id=m.id,
-            first_name=m.first_name,
-            last_name=m.last_name,
-            email=m.email,
-        )
-        for m in members
-    ]
-    return Page[UserDto].of(items, total=total, query=query)
+    return Page[UserDto].of([shaping.user(m) for m in members], total=total, query=query)
 
 
 @router.get("/workspaces", tags=["Workspaces"], summary="List workspaces", responses=errors(400))
@@ -34,7 +26,7 @@ async def list_workspaces(
     query: Annotated[PageQuery, Query()], session: TenantSession
 ) -> Page[WorkspaceDto]:
     total, workspaces = await service.workspaces(session, offset=query.offset, limit=query.limit)
-    items = [WorkspaceDto(id=w.id, name=w.name, created_at=w.created_at) for w in workspaces]
+    items = [shaping.workspace(w) for w in workspaces]
     return Page[WorkspaceDto].of(items, total=total, query=query)
 
 
@@ -51,14 +43,5 @@ async def list_workspace_members(
     total, rows = await service.workspace_members(
         session, workspace_id=path_id(id, "Workspace"), offset=query.offset, limit=query.limit
     )
-    items = [
-        WorkspaceMemberDto(
-            id=wm.id,
-            organization_membership_id=m.id,
-            first_name=m.first_name,
-            last_name=m.last_name,
-            email=m.email,
-        )
-        for wm, m in rows
-    ]
+    items = [shaping.workspace_member(wm, m) for wm, m in rows]
     return Page[WorkspaceMemberDto].of(items, total=total, query=query)

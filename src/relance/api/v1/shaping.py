@@ -11,10 +11,20 @@ from relance.api.v1.schemas import (
     SequenceContactTagDto,
     SequenceDto,
     TagDto,
+    UserDto,
+    WorkspaceDto,
+    WorkspaceMemberDto,
 )
 from relance.calls.service import duration_seconds
 from relance.contacts.service import ContactView
-from relance.db.models import Call, PhoneNumber, Tag
+from relance.db.models import (
+    Call,
+    OrganizationMembership,
+    PhoneNumber,
+    Tag,
+    Workspace,
+    WorkspaceMembership,
+)
 from relance.sequences.listing import EnrolledContact
 from relance.sequences.service import SequenceView
 
@@ -120,4 +130,29 @@ def contact(view: ContactView) -> ContactDto:
         phone_numbers=phone_numbers(view.phone_numbers),
         created_at=c.created_at,
         updated_at=c.updated_at,
+    )
+
+
+def user(member: OrganizationMembership) -> UserDto:
+    return UserDto(
+        organization_membership_id=member.id,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        email=member.email,
+    )
+
+
+def workspace(workspace: Workspace) -> WorkspaceDto:
+    return WorkspaceDto(id=workspace.id, name=workspace.name, created_at=workspace.created_at)
+
+
+def workspace_member(
+    membership: WorkspaceMembership, member: OrganizationMembership
+) -> WorkspaceMemberDto:
+    return WorkspaceMemberDto(
+        id=membership.id,
+        organization_membership_id=member.id,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        email=member.email,
     )
