@@ -2,7 +2,7 @@
 # Installs everything, starts PostgreSQL on loopback, prints the benchmark table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install.sh test
+scripts/install.sh test,bench
 source scripts/services.sh
 trap stop_services EXIT
 start_services

@@ -95,6 +95,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # The C event loop and HTTP parser: a request's fixed cost is a fraction of the
+        # pure-Python ones'.
+        loop="uvloop",
+        http="httptools",
         log_level="info",
     )
 
