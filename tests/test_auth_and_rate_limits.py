@@ -421,3 +421,17 @@ def test_settings_overlay_configured_limits_on_the_defaults() -> None:
     assert limits[Plan.STARTER] == DEFAULT_RATE_LIMITS[Plan.STARTER] == 100
     assert limits[Plan.EXPERT] == DEFAULT_RATE_LIMITS[Plan.EXPERT] == 1000
     assert Settings(rate_limits=None).plan_rate_limits == DEFAULT_RATE_LIMITS
+
+
+async def test_authentication_reads_the_key_its_organization_and_workspaces_in_one_statement(
+    tenants, database
+) -> None:
+    from relance.db.engine import count_statements
+    from relance.tenancy import service as tenancy
+
+    tenant = await tenants.create(workspaces=2)
+    async with database.unscoped_session(write=False) as session:
+        with count_statements(database.engine) as counter:
+            scope = await tenancy.authenticate(session, raw_key=tenant.key)
+    assert counter.count == 1, counter.statements
+    assert sorted(map(str, scope.workspace_ids)) == sorted(tenant.workspace_ids)

@@ -6,6 +6,8 @@ identity map without running SQL, and so without the tenant scope.
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,7 @@ from relance.db.models import (
     Workspace,
     WorkspaceMembership,
 )
+from relance.plans import Plan, SubscriptionStatus
 
 
 async def get_organization(
@@ -25,17 +28,48 @@ async def get_organization(
     return await session.scalar(select(Organization).where(Organization.id == organization_id))
 
 
-async def get_key_with_organization(
-    session: AsyncSession, *, key_digest: str
-) -> tuple[ApiKey, Organization] | None:
-    row = (
+@dataclass(frozen=True)
+class KeyGrant:
+    """What authenticating a key reads: the key, its organization, the organization's
+    workspaces (oldest first)."""
+
+    revoked_at: datetime | None
+    key_workspace_ids: list[str] | None  # None: every workspace of the organization
+    organization_id: uuid.UUID
+    plan: Plan
+    subscription_status: SubscriptionStatus
+    workspace_ids: list[uuid.UUID]
+
+
+async def key_grant(session: AsyncSession, *, key_digest: str) -> KeyGrant | None:
+    """The key with this digest, its organization and its workspaces, in one statement."""
+    rows = (
         await session.execute(
-            select(ApiKey, Organization)
+            select(
+                ApiKey.revoked_at,
+                ApiKey.workspace_ids,
+                Organization.id,
+                Organization.plan,
+                Organization.subscription_status,
+                Workspace.id,
+            )
             .join(Organization, Organization.id == ApiKey.organization_id)
+            .outerjoin(Workspace, Workspace.organization_id == Organization.id)
             .where(ApiKey.key_digest == key_digest)
+            .order_by(Workspace.created_at, Workspace.id)
         )
-    ).first()
-    return None if row is None else (row[0], row[1])
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return KeyGrant(
+        revoked_at=first[0],
+        key_workspace_ids=first[1],
+        organization_id=first[2],
+        plan=first[3],
+        subscription_status=first[4],
+        workspace_ids=[row[5] for row in rows if row[5] is not None],
+    )
 
 
 async def get_api_key(session: AsyncSession, api_key_id: uuid.UUID) -> ApiKey | None:

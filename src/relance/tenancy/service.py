@@ -34,20 +34,19 @@ async def authenticate(session: AsyncSession, *, raw_key: str | None) -> TenantS
     """The scope of a valid key of an eligible organization; raise otherwise."""
     if not raw_key or not keys.is_well_formed(raw_key):
         raise Unauthorized("Missing or malformed API key")
-    found = await repository.get_key_with_organization(session, key_digest=keys.digest(raw_key))
-    if found is None or found[0].revoked_at is not None:
+    grant = await repository.key_grant(session, key_digest=keys.digest(raw_key))
+    if grant is None or grant.revoked_at is not None:
         raise Unauthorized("Invalid or revoked API key")
-    api_key, organization = found
-    if organization.subscription_status != SubscriptionStatus.ACTIVE:
+    if grant.subscription_status != SubscriptionStatus.ACTIVE:
         raise SubscriptionRequired("An active subscription is required to access the API")
-    if organization.plan not in API_PLANS:
+    if grant.plan not in API_PLANS:
         raise PlanNotEligible("API access requires STARTER, INTERMÉDIAIRE or EXPERT plan")
-    workspace_ids = await repository.organization_workspace_ids(session, organization.id)
-    if api_key.workspace_ids is not None:
-        allowed = set(api_key.workspace_ids)
+    workspace_ids = grant.workspace_ids
+    if grant.key_workspace_ids is not None:
+        allowed = set(grant.key_workspace_ids)
         workspace_ids = [w for w in workspace_ids if str(w) in allowed]
     return TenantScope(
-        organization_id=organization.id, plan=organization.plan, workspace_ids=tuple(workspace_ids)
+        organization_id=grant.organization_id, plan=grant.plan, workspace_ids=tuple(workspace_ids)
     )
 
 
