@@ -72,3 +72,13 @@ def test_the_domain_never_writes_a_wire_name() -> None:
                     if CAMEL.fullmatch(_text(part)):
                         offenders.append((where, call.lineno, _text(part)))
     assert offenders == []
+
+
+async def test_an_unknown_key_in_an_item_is_named_as_the_client_sent_it(tenants) -> None:
+    tenant = await tenants.create()
+    for key in ("first_name", "Foo_bar", "x-y"):
+        response = await tenant.post(
+            "/v1/contacts/bulk", json={"contacts": [{"firstName": "a"}, {key: "b"}]}
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["message"] == f"contacts[1].{key}: unknown field"

@@ -8,6 +8,13 @@ location for the dialect called (``contacts[3].phoneNumbers[0]`` on /v1).
 
 from collections.abc import Callable
 
+
+
+class WireName(str):
+    """A name in a location as the client sent it (an unknown key, say): every dialect
+    spells it as it is."""
+
+
 Location = tuple[str | int, ...]
 
 
@@ -32,7 +39,9 @@ class ValidationFailed(RelanceError):
 
     @property
     def item(self) -> tuple[str, int] | None:
-        """(batch, index) when the location is inside one item of a list."""
+        """(field, index) when the location is inside one item of a list; whether that
+        list is a batch whose first invalid item is named is the route's to say
+        (``api/batches.py``)."""
         match self.location:
             case (str() as batch, int() as index, *_):
                 return batch, index
@@ -57,7 +66,8 @@ def spell(location: Location, names: Callable[[str], str] = str) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += f".{names(part)}" if path else names(part)
+            name = part if isinstance(part, WireName) else names(part)
+            path += f".{name}" if path else name
     return path
 
 

@@ -3,21 +3,25 @@
 from collections.abc import Sequence
 from typing import Any
 
-from relance.errors import Location, ValidationFailed
+from relance.errors import Location, ValidationFailed, WireName
 
 # Where FastAPI found the value; not part of the name the client knows it by.
 _SOURCES = ("body", "query", "path")
 
 
 def first_error(errors: Sequence[Any]) -> ValidationFailed:
-    """The first of Pydantic's errors as a ValidationFailed, located by its wire names
-    (inside whatever was validated: the request, or one item of a batch)."""
+    """The first of Pydantic's errors as a ValidationFailed, located by the names the client
+    sent (inside whatever was validated: the request, or one item of a batch)."""
     if not errors:
         return ValidationFailed("Invalid request")
     first = errors[0]
     if first.get("type") == "json_invalid":
         return ValidationFailed("not valid JSON", at=("body",))
-    location: Location = tuple(p for p in first.get("loc", ()) if p not in _SOURCES)
+    location: Location = tuple(
+        WireName(p) if isinstance(p, str) else p
+        for p in first.get("loc", ())
+        if p not in _SOURCES
+    )
     message = first.get("msg", "invalid value")
     if first.get("type") == "extra_forbidden":
         message = "unknown field"
