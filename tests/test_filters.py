@@ -359,6 +359,26 @@ def test_malformed_filters_are_refused_naming_the_path(raw, path) -> None:
     assert message.startswith(f"{path}: "), message
 
 
+MESSAGES = [
+    (cond("age", "eq", "x"), "filter.field: must be one of firstName, lastName, email, company, phoneCountry"),
+    (cond("email", "EQ", "x"), "filter.op: must be one of eq, neq, contains, startsWith, endsWith, in, exists"),
+    (cond("email", "eq", 3), "filter.value: must be a string for 'eq'"),
+    (cond("email", "startsWith", ["a"]), "filter.value: must be a string for 'startsWith'"),
+    (cond("company", "in", []), "filter.value: must be a non-empty list of strings for 'in'"),
+    (cond("company", "in", ["Acme", 1]), "filter.value: must be a non-empty list of strings for 'in'"),
+    (cond("company", "exists", "true"), "filter.value: must be true or false for 'exists'"),
+    ({"all": []}, "filter.all: must be a non-empty list of filters"),
+    ({"any": GOOD}, "filter.any: must be a non-empty list of filters"),
+    ({"all": [GOOD], "any": [GOOD]}, "filter: a group holds exactly one key, 'all' or 'any'"),
+    ("nope", "filter: must be an object (a condition or a group)"),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), MESSAGES)
+def test_a_malformed_filter_is_refused_with_its_message(raw, message) -> None:
+    assert refusal(raw) == message
+
+
 # --- /v1 sequences ----------------------------------------------------------------------------
 
 FILTER = {

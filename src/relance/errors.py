@@ -9,7 +9,6 @@ location for the dialect called (``contacts[3].phoneNumbers[0]`` on /v1).
 from collections.abc import Callable
 
 
-
 class WireName(str):
     """A name in a location as the client sent it (an unknown key, say): every dialect
     spells it as it is."""

@@ -18,9 +18,7 @@ def first_error(errors: Sequence[Any]) -> ValidationFailed:
     if first.get("type") == "json_invalid":
         return ValidationFailed("not valid JSON", at=("body",))
     location: Location = tuple(
-        WireName(p) if isinstance(p, str) else p
-        for p in first.get("loc", ())
-        if p not in _SOURCES
+        WireName(p) if isinstance(p, str) else p for p in first.get("loc", ()) if p not in _SOURCES
     )
     message = first.get("msg", "invalid value")
     if first.get("type") == "extra_forbidden":

@@ -88,6 +88,32 @@ class ContactFacts:
         return (value,) if value else ()
 
 
+def _says(message: str | Callable[[ValidationInfo], str]) -> WrapValidator:
+    """Refuse the value with ``message`` (or one built from the fields validated before it)
+    whatever Pydantic found wrong with it, located at the value itself."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            text = message if isinstance(message, str) else message(info)
+            raise PydanticCustomError("filter", text) from None
+
+    return WrapValidator(check)
+
+
+def _for_op(kind: str) -> Callable[[ValidationInfo], str]:
+    """``must be a string for 'eq'``: the value's kind, named with the condition's op."""
+    return lambda info: f"must be {kind} for '{info.data.get('op')}'"
+
+
+def _members(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A group's members: a non-empty list, each member's own errors kept in its place."""
+    if not isinstance(value, list) or not value:
+        raise PydanticCustomError("filter", "must be a non-empty list of filters")
+    return handler(value)
+
+
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -95,8 +121,8 @@ class _Node(BaseModel):
 class _Condition(_Node):
     """What conditions share; validated as such only when the op is unknown, to name it."""
 
-    field: FieldName
-    op: Op
+    field: Annotated[FieldName, _says(f"must be one of {', '.join(get_args(FieldName))}")]
+    op: Annotated[Op, _says(f"must be one of {', '.join(get_args(Op))}")]
     value: object
 
     def _values(self, facts: ContactFacts) -> list[str]:
@@ -108,7 +134,7 @@ class TextCondition(_Condition):
     """The field compared with a string."""
 
     op: TextOp
-    value: StrictStr
+    value: Annotated[StrictStr, _says(_for_op("a string"))]
 
     def matches(self, facts: ContactFacts) -> bool:
         """Whether the contact's field compares with the value as the op says."""
@@ -119,19 +145,13 @@ class TextCondition(_Condition):
         return any(test(value, wanted) for value in values)
 
 
-def _whole_list(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-    """Refuse the list itself, not one of its items: ``filter.value``, not ``value[1]``."""
-    try:
-        return handler(value)
-    except ValidationError:
-        raise PydanticCustomError("in_values", "must be a non-empty list of strings") from None
-
-
 class InCondition(_Condition):
     """The field equal to one of the strings."""
 
     op: Literal["in"]
-    value: Annotated[list[StrictStr], Field(min_length=1), WrapValidator(_whole_list)]
+    value: Annotated[
+        list[StrictStr], Field(min_length=1), _says(_for_op("a non-empty list of strings"))
+    ]
 
     def matches(self, facts: ContactFacts) -> bool:
         """Whether one of the contact's values is in the list."""
@@ -143,7 +163,7 @@ class ExistsCondition(_Condition):
     """Whether the field has a non-empty value (true) or none (false)."""
 
     op: Literal["exists"]
-    value: StrictBool
+    value: Annotated[StrictBool, _says(_for_op("true or false"))]
 
     def matches(self, facts: ContactFacts) -> bool:
         """Whether the field has a value exactly when the condition wants one."""
@@ -153,7 +173,7 @@ class ExistsCondition(_Condition):
 class AllGroup(_Node):
     """Holds when every one of its filters holds."""
 
-    all: list["Filter"] = Field(min_length=1)
+    all: Annotated[list["Filter"], Field(min_length=1), WrapValidator(_members)]
 
     def matches(self, facts: ContactFacts) -> bool:
         """Whether every member matches."""
@@ -163,7 +183,7 @@ class AllGroup(_Node):
 class AnyGroup(_Node):
     """Holds when one of its filters holds."""
 
-    any: list["Filter"] = Field(min_length=1)
+    any: Annotated[list["Filter"], Field(min_length=1), WrapValidator(_members)]
 
     def matches(self, facts: ContactFacts) -> bool:
         """Whether some member matches."""
