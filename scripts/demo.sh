@@ -9,7 +9,7 @@ key="$(python3 -c 'import json, sys; print(json.load(sys.stdin)["apiKey"])' <<<"
 sequence="$(python3 -c 'import json, sys; print(json.load(sys.stdin)["sequenceId"])' <<<"$tenant")"
 cat <<MSG
 
-Demo tenant ready (EXPERT plan, one workspace, three reps, a sequence of 24 contacts).
+Demo tenant ready (EXPERT plan, one workspace, three assignees, a sequence of 24 contacts).
 API key (shown once): $key
 
 Try it:

@@ -61,11 +61,31 @@ def test_the_packages_import_each_other_without_a_cycle() -> None:
     assert order.index("db") < order.index("tenancy") < order.index("api")
 
 
-def test_the_arrows_point_from_the_features_down_to_enrolments() -> None:
-    # api/cli -> features -> enrolments -> tenancy -> db
-    order = _order()
-    assert order.index("enrolments") < min(order.index(f) for f in FEATURES)
-    assert max(order.index(f) for f in FEATURES) < order.index("api")
+# cli -> api -> (the demo) -> features -> enrolments -> tenancy -> db; leaves below all.
+RANKS = {
+    "cli": 6,
+    "api": 5,
+    "demo": 4,
+    **dict.fromkeys(FEATURES, 3),
+    "enrolments": 2,
+    "tenancy": 1,
+    "db": 0,
+}
+
+
+def test_every_import_points_down() -> None:
+    graph = package_graph()
+    leaves = {p for p in graph if p not in RANKS}
+    assert leaves <= {"__init__", "errors", "unset", "plans", "call_lifecycle", "ratelimit", "settings"}
+    upward = {
+        (low, high)
+        for low, imported in graph.items()
+        for high in imported
+        if low in leaves and high not in leaves  # a leaf imports only leaves
+        or low in RANKS and high in RANKS and RANKS[high] > RANKS[low]
+        or low in RANKS and high in RANKS and RANKS[high] == RANKS[low] and RANKS[low] != 3
+    }
+    assert upward == set()
 
 
 def test_the_foundations_import_no_feature() -> None:

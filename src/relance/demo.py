@@ -22,7 +22,7 @@ from relance.tenancy import service as tenancy
 from relance.tenancy.database import Database
 from relance.tenancy.scope import TenantScope
 
-REPS = [
+ASSIGNEES = [
     ("camille.martin@demo.relance.dev", "Camille", "Martin"),
     ("hugo.bernard@demo.relance.dev", "Hugo", "Bernard"),
     ("lea.dubois@demo.relance.dev", "Léa", "Dubois"),
@@ -73,7 +73,7 @@ async def create_demo_tenant(
             session, organization_id=organization.id, name="Sales"
         )
         members = []
-        for email, first, last in REPS:
+        for email, first, last in ASSIGNEES:
             new = await tenancy.create_member(
                 session,
                 organization_id=organization.id,

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, String, case, exists, literal, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    case,
+    exists,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
@@ -69,11 +80,14 @@ async def share_lock(session: AsyncSession, contact_ids: Collection[uuid.UUID]) 
 # --- the sequence -----------------------------------------------------------------------
 
 
+def is_live() -> ColumnElement[bool]:
+    """A sequence not soft-deleted (the tenant scope adds the rest)."""
+    return Sequence.deleted_at.is_(None)
+
+
 async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence | None:
     """The sequence unless it is unknown, deleted or out of scope."""
-    return await session.scalar(
-        select(Sequence).where(Sequence.id == sequence_id, Sequence.deleted_at.is_(None))
-    )
+    return await session.scalar(select(Sequence).where(Sequence.id == sequence_id, is_live()))
 
 
 # --- the assignees and their loads -----------------------------------------------------------

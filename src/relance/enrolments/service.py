@@ -30,7 +30,7 @@ from relance.enrolments.assignment import Assignee, Loads
 from relance.errors import NotFound, ValidationFailed
 
 
-async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence:
+async def live_sequence(session: AsyncSession, *, sequence_id: uuid.UUID) -> Sequence:
     """The sequence; 404 when unknown, deleted or out of scope."""
     sequence = await repository.live_sequence(session, sequence_id)
     if sequence is None:
@@ -43,7 +43,7 @@ async def active_enrolment(
 ) -> tuple[Sequence, SequenceContact | None]:
     """The live sequence (else 404) and the contact's active row in it, if any, read under
     the contact's share lock (the lock order's first step: a delete of it finishes first)."""
-    sequence = await live_sequence(session, sequence_id)
+    sequence = await live_sequence(session, sequence_id=sequence_id)
     await repository.share_lock(session, [contact_id])
     row = await repository.enrolment_of(session, sequence_id=sequence.id, contact_id=contact_id)
     return sequence, row if row is not None and row.deleted_at is None else None
@@ -176,7 +176,7 @@ class SequenceAssignees:
 
 
 async def assignees_of(
-    session: AsyncSession, sequences: list[Sequence]
+    session: AsyncSession, *, sequences: list[Sequence]
 ) -> dict[uuid.UUID, SequenceAssignees]:
     """The assignees and active contact count of several sequences, in one statement."""
     current: dict[uuid.UUID, list[OrganizationMembership]] = {s.id: [] for s in sequences}
@@ -189,12 +189,19 @@ async def assignees_of(
 
 
 async def set_assignees(
-    session: AsyncSession, *, sequence: Sequence, workspace_membership_ids: list[uuid.UUID]
+    session: AsyncSession,
+    *,
+    sequence: Sequence,
+    workspace_membership_ids: list[uuid.UUID],
+    created: bool = False,
 ) -> None:
     """Make these the sequence's assignees, in this order. Assignees taken off keep their
-    rows and loads (their contacts stay theirs) but get no new contacts."""
-    assignees = await repository.lock_assignees(session, sequence.id)
-    known = {r.workspace_membership_id for r in assignees}
+    rows and loads (their contacts stay theirs) but get no new contacts. A sequence just
+    ``created`` has no rows to lock or move yet."""
+    known: set[uuid.UUID] = set()
+    if not created:
+        assignees = await repository.lock_assignees(session, sequence.id)
+        known = {r.workspace_membership_id for r in assignees}
     positions = {
         assignee_id: p for p, assignee_id in enumerate(dict.fromkeys(workspace_membership_ids))
     }

@@ -78,7 +78,7 @@ async def add_contacts(
 ) -> ContinuousRun:
     """Resolve, filter and enrol every item; return the run that records what happened."""
     items = read_items(raw_items)
-    sequence = await enrolments.live_sequence(session, sequence_id)
+    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
     if not sequence.is_continuous:
         raise ValidationFailed(
             "the sequence is not continuous (is_continuous is false)", at=("sequence_id",)

@@ -38,7 +38,7 @@ async def list_contacts(
 ) -> tuple[int, list[EnrolledContact]]:
     """How many active contacts match, and a page of them, oldest enrolment first, with
     their numbers, tags and calls in this sequence (newest first), one statement each."""
-    sequence = await enrolments.live_sequence(session, sequence_id)
+    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
     tag_id = None
     if tag is not None:
         found = await tags_repository.find_by_label(
@@ -48,7 +48,9 @@ async def list_contacts(
             return 0, []
         tag_id = found.id
     if status is None and tag_id is None:
-        total = (await enrolments.assignees_of(session, [sequence]))[sequence.id].contact_count
+        total = (await enrolments.assignees_of(session, sequences=[sequence]))[
+            sequence.id
+        ].contact_count
     else:
         total = await repository.count_filtered(
             session, sequence_id=sequence.id, status=status, tag_id=tag_id

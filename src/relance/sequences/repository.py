@@ -7,11 +7,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models import Contact, Sequence, SequenceContact, SequenceContactTag
+from relance.enrolments.repository import is_live
 
 
 async def page(session: AsyncSession, *, offset: int, limit: int) -> tuple[int, list[Sequence]]:
     """A page of the live sequences, oldest first, and how many there are."""
-    live = Sequence.deleted_at.is_(None)
+    live = is_live()
     total = await session.scalar(select(func.count()).select_from(Sequence).where(live))
     rows = await session.scalars(
         select(Sequence)

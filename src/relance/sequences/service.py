@@ -61,6 +61,7 @@ async def create(
         session,
         sequence=sequence,
         workspace_membership_ids=[members[m].id for m in assigned_to_ids],
+        created=True,
     )
     if contact_ids:
         await enrolments.enrol(
@@ -74,7 +75,9 @@ async def create(
 
 async def get(session: AsyncSession, *, sequence_id: uuid.UUID) -> SequenceView:
     """One live sequence; 404 when unknown, deleted or out of scope."""
-    return (await _views(session, [await enrolments.live_sequence(session, sequence_id)]))[0]
+    return (
+        await _views(session, [await enrolments.live_sequence(session, sequence_id=sequence_id)])
+    )[0]
 
 
 async def page(session: AsyncSession, *, offset: int, limit: int) -> tuple[int, list[SequenceView]]:
@@ -94,7 +97,7 @@ async def update(
 ) -> SequenceView:
     """Change what is given: the assignees are replaced (their contacts stay theirs; new ones
     go to the new list), a null filter clears it, a null name or assignee list leaves it."""
-    sequence = await enrolments.live_sequence(session, sequence_id)
+    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
     if filter is not UNSET:
         sequence.filter = None if filter is None else filters.dump(filter)
     if is_continuous is not UNSET:
@@ -118,7 +121,7 @@ async def update(
 
 async def delete(session: AsyncSession, *, sequence_id: uuid.UUID) -> None:
     """Soft-delete a sequence: it answers 404 from then on."""
-    sequence = await enrolments.live_sequence(session, sequence_id)
+    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
     sequence.deleted_at = sequence.updated_at = utcnow()
     await session.flush()
 
@@ -127,7 +130,7 @@ async def add_contacts(
     session: AsyncSession, *, sequence_id: uuid.UUID, requests: list[EnrolmentRequest]
 ) -> int:
     """The add operation: how many contacts were added or resurrected."""
-    sequence = await enrolments.live_sequence(session, sequence_id)
+    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
     result = await enrolments.enrol(session, sequence=sequence, requests=requests, field="contacts")
     return result.count
 
@@ -136,7 +139,7 @@ async def remove_contacts(
     session: AsyncSession, *, sequence_id: uuid.UUID, contact_ids: list[uuid.UUID]
 ) -> int:
     """The remove operation: how many active rows were soft-deleted."""
-    sequence = await enrolments.live_sequence(session, sequence_id)
+    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
     return await enrolments.withdraw(session, sequence=sequence, contact_ids=contact_ids)
 
 
@@ -152,7 +155,7 @@ def _check_members(assigned_to_ids: list[uuid.UUID], members: dict) -> None:
 
 async def _views(session: AsyncSession, sequences: list[Sequence]) -> list[SequenceView]:
     """Assignees and active counts of several sequences, in one statement."""
-    assignees = await enrolments.assignees_of(session, sequences)
+    assignees = await enrolments.assignees_of(session, sequences=sequences)
     return [
         SequenceView(s, assignees[s.id].current, assignees[s.id].contact_count) for s in sequences
     ]

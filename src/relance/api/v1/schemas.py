@@ -155,8 +155,9 @@ class SequenceContactDto(ResponseModel):
     assigned_to_workspace_membership_id: uuid.UUID
 
 
+# The list operation's page, under the Skipcall spec's name for it.
 class PaginatedSequenceContactsDto(Page[SequenceContactDto]):
-    """The list operation's page (the Skipcall spec's name for it)."""
+    pass
 
 
 # --- tags ------------------------------------------------------------------------------
