@@ -102,3 +102,45 @@ async def test_add_and_remove_statement_counts_do_not_grow_with_batch_size(tenan
     assert remove_hundred == remove_one
     resurrect_hundred = await statements("POST", {"contacts": [{"contactId": c} for c in contacts[1:]]})
     assert resurrect_hundred == one
+
+
+def test_a_page_is_read_from_the_nearer_end_and_holds_the_same_rows() -> None:
+    from relance.sequences.repository import window
+
+    for total in range(0, 13):
+        rows = list(range(total))
+        for limit in range(1, 6):
+            for offset in range(0, total + 2 * limit, limit):
+                chosen = window(offset=offset, limit=limit, total=total)
+                if chosen.from_the_end:
+                    newest_first = rows[::-1][chosen.offset : chosen.offset + chosen.limit]
+                    page = newest_first[::-1]
+                    assert offset > total - (offset + limit)  # the end is nearer
+                else:
+                    page = rows[chosen.offset : chosen.offset + chosen.limit]
+                    assert offset <= max(0, total - (offset + limit))
+                assert page == rows[offset : offset + limit], (total, limit, offset)
+                # Never walks more than half the rows, plus a page.
+                assert chosen.offset <= total // 2 + limit
+
+
+async def test_every_page_front_and_back_lists_the_contacts_in_order(tenants) -> None:
+    tenant = await tenants.create()
+    contacts = await tenant.contacts(23)
+    sequence_id = await tenant.sequence(contact_ids=contacts[:12])
+    await tenant.post(f"/v1/sequences/{sequence_id}/contacts", json={"contacts": [{"contactId": c} for c in contacts[12:]]})
+    whole = await tenant.get(f"/v1/sequences/{sequence_id}/contacts?limit=100")
+    expected = [item["contact"]["id"] for item in whole.json()["data"]]
+    assert sorted(expected) == sorted(contacts)
+    for limit in (1, 4, 5, 23, 30):
+        listed: list[str] = []
+        for page in range(1, 23 // limit + 3):
+            response = await tenant.get(f"/v1/sequences/{sequence_id}/contacts?limit={limit}&page={page}")
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["total"] == 23
+            listed += [item["contact"]["id"] for item in body["data"]]
+        assert listed == expected, limit
+    # The same through a status filter: every contact is still without a call (null).
+    tagged = await tenant.get(f"/v1/sequences/{sequence_id}/contacts?limit=5&page=5&status=RUNNING")
+    assert tagged.json()["data"] == [] and tagged.json()["total"] == 0

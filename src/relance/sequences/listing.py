@@ -56,7 +56,13 @@ async def list_contacts(
             session, sequence_id=sequence.id, status=status, tag_id=tag_id
         )
     rows = await repository.contacts_page(
-        session, sequence_id=sequence.id, status=status, tag_id=tag_id, offset=offset, limit=limit
+        session,
+        sequence_id=sequence.id,
+        status=status,
+        tag_id=tag_id,
+        offset=offset,
+        limit=limit,
+        total=total,
     )
     contact_ids = [c.id for _, c in rows]
     numbers = await contacts_repository.phone_numbers_of(session, contact_ids)

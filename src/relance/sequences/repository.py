@@ -2,6 +2,7 @@
 enrolment rows themselves are written by ``relance.enrolments``)."""
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,29 @@ def _active_enrolments(
     return statement
 
 
+@dataclass(frozen=True)
+class Window:
+    """Which rows a page reads: ``limit`` rows from ``offset``, counted from the start of
+    the order or, when ``from_the_end``, from its end (the rows then come newest first)."""
+
+    from_the_end: bool
+    offset: int
+    limit: int
+
+
+def window(*, offset: int, limit: int, total: int) -> Window:
+    """The page ``[offset, offset + limit)`` of ``total`` rows, read from the nearer end.
+
+    An OFFSET walks every row it skips, so the last page of a million would walk a million;
+    read from the end, it walks no more than the first page does.
+    """
+    end = min(offset + limit, total)
+    count = max(0, end - offset)
+    if total - end < offset:
+        return Window(from_the_end=True, offset=total - end, limit=count)
+    return Window(from_the_end=False, offset=offset, limit=count)
+
+
 async def contacts_page(
     session: AsyncSession,
     *,
@@ -54,24 +78,27 @@ async def contacts_page(
     tag_id: uuid.UUID | None,
     offset: int,
     limit: int,
+    total: int,
 ) -> list[tuple[SequenceContact, Contact]]:
-    """A page of the sequence's active contacts, oldest enrolment first.
+    """A page of the sequence's ``total`` matching active contacts, oldest enrolment first.
 
-    The OFFSET runs over a partial index alone (an index-only scan); only the rows of the
-    page are then joined to their contacts.
+    The OFFSET runs over a partial index alone (an index-only scan), from the nearer end
+    of it (``window``); only the rows of the page are then joined to their contacts.
     """
+    rows_of = window(offset=offset, limit=limit, total=total)
+    order = (SequenceContact.created_at, SequenceContact.id)
     page = (
         _active_enrolments(sequence_id, status, tag_id)
-        .order_by(SequenceContact.created_at, SequenceContact.id)
-        .offset(offset)
-        .limit(limit)
+        .order_by(*(c.desc() for c in order) if rows_of.from_the_end else order)
+        .offset(rows_of.offset)
+        .limit(rows_of.limit)
         .subquery()
     )
     rows = await session.execute(
         select(SequenceContact, Contact)
         .join(page, page.c.id == SequenceContact.id)
         .join(Contact, Contact.id == SequenceContact.contact_id)
-        .order_by(SequenceContact.created_at, SequenceContact.id)
+        .order_by(*order)
     )
     return [(row[0], row[1]) for row in rows]
 
