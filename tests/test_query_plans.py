@@ -1,0 +1,56 @@
+"""SQLite has no statistics: its planner picks an index by shape. The queries that run for
+every enrolment must use an index that narrows to the contact's own rows, whatever the
+tenant filter adds (a plan that walked a workspace's calls made an add of 100 contacts
+take seconds on a sequence with a history)."""
+
+import asyncio
+import tempfile
+import uuid
+from pathlib import Path
+
+from sqlalchemy import event
+
+from relance.calls import repository as calls_repository
+from relance.db.migrate import upgrade_to_head
+from relance.enrolments import repository
+from relance.plans import Plan
+from relance.tenancy.database import Database
+from relance.tenancy.scope import TenantScope
+
+
+async def _plans_of_calls_queries() -> list[tuple[str, list[str]]]:
+    """Each SELECT touching calls of a status refresh and a list page, with its plan."""
+    url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'plans.db'}"
+    await asyncio.to_thread(upgrade_to_head, url)
+    database = Database(url)
+    captured: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if " calls" in statement and statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    scope = TenantScope(organization_id=uuid.uuid4(), plan=Plan.EXPERT, workspace_ids=(uuid.uuid4(),))
+    event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with database.scoped_session(scope) as session:
+            await repository.status_facts(session, enrolment_ids=[uuid.uuid4()], under_way=["RINGING"])
+            await calls_repository.calls_of_page(session, sequence_id=uuid.uuid4(), contact_ids=[uuid.uuid4()])
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
+    plans = []
+    async with database.engine.connect() as conn:
+        for statement, parameters in captured:
+            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            plans.append((statement, [row[-1] for row in rows]))
+    await database.dispose()
+    return plans
+
+
+async def test_the_calls_of_one_contact_are_found_by_its_own_index() -> None:
+    plans = await _plans_of_calls_queries()
+    assert len(plans) == 2
+    for statement, plan in plans:
+        searches = [step for step in plan if "calls" in step and ("SEARCH" in step or "SCAN" in step)]
+        assert searches, plan
+        for step in searches:
+            assert "sequence_id=? AND contact_id=?" in step, (statement[:120], plan)
