@@ -30,7 +30,9 @@ RSS_LIMIT_MB = 300
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     """The command line; each option defaults to an environment variable."""
     env = os.environ.get
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.splitlines()[0].split(": ", 1)[1]
+    )
     parser.add_argument(
         "--contacts",
         type=int,
@@ -45,7 +47,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--postgres-url",
         default=env("RELANCE_BENCH_POSTGRES_URL"),
-        help="an empty database whose name says bench (RELANCE_BENCH_POSTGRES_URL)",
+        help="a database whose name contains bench, emptied first (RELANCE_BENCH_POSTGRES_URL)",
     )
     parser.add_argument(
         "--samples",
