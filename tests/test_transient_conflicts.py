@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from relance.api.middleware import RetryTransientConflicts
+from relance.api.faults import Faults
 from relance.db.dialect import is_transient_conflict
 
 
@@ -90,7 +90,7 @@ def conflicting_app(database_url: str, *, fail_times: int) -> tuple[Starlette, l
         return JSONResponse({"attempts": len(bodies)})
 
     app = Starlette(routes=[Route("/v1/thing", endpoint, methods=["POST"])])
-    app.add_middleware(RetryTransientConflicts, first_pause_s=0.001)
+    app.add_middleware(Faults, first_pause_s=0.001)
     return app, bodies
 
 

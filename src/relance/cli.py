@@ -2,14 +2,19 @@
 
 import asyncio
 import json
+import math
+import os
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
+import structlog
 import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance import logs, metrics
 from relance.api.admin import shaping
 from relance.api.errors import message_for
 from relance.api.schemas import ResponseModel
@@ -33,6 +38,7 @@ runs = typer.Typer(help="The runs /opencx requests leave.", no_args_is_help=True
 app.add_typer(runs, name="runs")
 
 T = TypeVar("T")
+log = structlog.stdlib.get_logger("relance")
 
 
 def _settings() -> Settings:
@@ -84,13 +90,22 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
 ) -> None:
-    """Apply the migrations, then serve the API."""
+    """Apply the migrations, then serve the API.
+
+    Logs go to stdout in RELANCE_LOG_FORMAT, one line per request (no separate access log).
+    On SIGTERM the server stops accepting connections and lets the requests under way
+    finish, for up to RELANCE_SHUTDOWN_GRACE_S, before it closes its pools and exits.
+    """
     import uvicorn
 
     settings = _settings()
-    upgrade_to_head(settings.database_url)
+    logs.configure(settings.log_format)
+    log.info("migrations", outcome=upgrade_to_head(settings.database_url).describe())
+    if workers > 1 and not os.environ.get(metrics.MULTIPROCESS_DIR):
+        # Each worker writes its metrics here; the one asked for /metrics sums them.
+        os.environ[metrics.MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="relance-metrics-")
     uvicorn.run(
-        "relance.api.app:create_app",
+        "relance.api.app:create_served_app",
         factory=True,
         host=host,
         port=port,
@@ -100,13 +115,16 @@ def serve(
         loop="uvloop",
         http="httptools",
         log_level="info",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
     )
 
 
 @app.command()
 def migrate() -> None:
-    """Apply the migrations and exit."""
-    upgrade_to_head(_settings().database_url)
+    """Apply the migrations and say what they did."""
+    typer.echo(f"relance: {upgrade_to_head(_settings().database_url).describe()}")
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 import json
 from functools import cached_property
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,18 @@ class Settings(BaseSettings):
     run_retention_days: int = Field(default=30, ge=1)
     # Largest request body accepted, in bytes.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # How long the database may take to connect, hand out a pooled connection or answer a
+    # statement (and, on SQLite, how long a writer waits for the lock) before the request
+    # answers 503 UNAVAILABLE.
+    db_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    # How long Redis may take to count a request before this process counts it alone.
+    redis_timeout_s: float = Field(default=0.5, gt=0, le=60)
+    # /metrics answers only with this bearer token; without one it does not exist.
+    metrics_token: str | None = None
+    # One JSON object per line (for collectors), or lines for a person at a terminal.
+    log_format: Literal["json", "console"] = "json"
+    # On SIGTERM, how long in-flight requests may take to finish before the process exits.
+    shutdown_grace_s: float = Field(default=30.0, ge=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

@@ -6,9 +6,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from relance.api import middleware
+from relance import logs
+from relance.api import health, middleware
 from relance.api.admin.routes import router as admin_router
 from relance.api.errors import install_error_handlers
+from relance.api.faults import Faults
+from relance.api.observability import RequestContext
 from relance.api.opencx.routes import router as opencx_router
 from relance.api.v1 import calls, contacts, directory, sequences, tags
 from relance.ratelimit import RateLimiter
@@ -30,7 +33,7 @@ Errors: `{"error": {"code", "message", "status"}}`.
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
-    database = database or Database(settings.database_url)
+    database = database or Database(settings.database_url, timeout_s=settings.db_timeout_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,7 +55,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.database = database
     app.state.rate_limiter = RateLimiter(
-        per_minute=settings.plan_rate_limits, redis_url=settings.redis_url
+        per_minute=settings.plan_rate_limits,
+        redis_url=settings.redis_url,
+        redis_timeout_s=settings.redis_timeout_s,
     )
     install_error_handlers(app)
     for router in (
@@ -63,18 +68,26 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         directory.router,
         opencx_router,
         admin_router,
+        health.router,
     ):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["Health"], include_in_schema=True)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     _declare_bearer_security(app)
-    app.add_middleware(middleware.RetryTransientConflicts)
+    # Outermost last: the request's id and log line around everything; the faults below
+    # the rate-limit headers, so that a 500 or a 503 carries them like any answer.
+    app.add_middleware(Faults)
     app.add_middleware(middleware.RateLimitHeaders)
     app.add_middleware(middleware.BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app of ``relance serve``'s every worker: settings from the environment, logs
+    in RELANCE_LOG_FORMAT."""
+    settings = Settings()
+    logs.configure(settings.log_format)
+    return create_app(settings)
 
 
 def _declare_bearer_security(app: FastAPI) -> None:

@@ -14,12 +14,13 @@ from fastapi import Depends, Header, Request
 from fastapi.exceptions import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.api.state import record_budget, spent_budget
+from relance import metrics
+from relance.api.state import record_budget, record_organization, spent_budget
 from relance.errors import NotFound, RateLimited, Unauthorized
 from relance.settings import Settings
 from relance.tenancy import service as tenancy
 from relance.tenancy.database import Database
-from relance.tenancy.scope import bind_scope, mark_unscoped
+from relance.tenancy.scope import TenantScope, bind_scope, mark_unscoped
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -43,25 +44,46 @@ async def tenant_session(
     request: Request,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> AsyncIterator[AsyncSession]:
-    """Authenticate the API key, spend one request of its budget, yield a scoped session."""
+    """Authenticate the API key, spend one request of its budget, yield a scoped session.
+
+    A write request authenticates in a read transaction of its own and spends its budget
+    before its write transaction begins: on SQLite that transaction holds the database's
+    write lock, which no request may hold while it waits on Redis. A read holds no lock,
+    so it does both in its one transaction.
+    """
     database = _database(request)
-    async with database.session(write=request.method not in _READ_METHODS) as session:
-        mark_unscoped(session)  # only for the key lookup, replaced by the key's scope below
-        scope = await tenancy.authenticate(session, raw_key=bearer_token(authorization))
-        bind_scope(session, scope)
-        # A request run again after a transient conflict spends its budget once.
-        budget = spent_budget(request.scope)
-        if budget is None:
-            budget = await request.app.state.rate_limiter.consume(
-                organization_id=scope.organization_id, plan=scope.plan
-            )
-            record_budget(request.scope, budget)
-        if not budget.allowed:
-            raise RateLimited(
-                f"Rate limit of {budget.limit} requests per minute exceeded",
-                retry_after_seconds=budget.retry_after_seconds,
-            )
+    if request.method in _READ_METHODS:
+        async with database.session(write=False) as session:
+            mark_unscoped(session)  # only for the key lookup, replaced by the key's scope
+            bind_scope(session, await _authorize(request, session, authorization))
+            yield session
+        return
+    async with database.unscoped_session(write=False) as session:
+        scope = await _authorize(request, session, authorization)
+    async with database.scoped_session(scope, write=True) as session:
         yield session
+
+
+async def _authorize(
+    request: Request, session: AsyncSession, authorization: str | None
+) -> TenantScope:
+    """The key's scope, once one request of its organization's budget is spent."""
+    scope = await tenancy.authenticate(session, raw_key=bearer_token(authorization))
+    record_organization(request.scope, scope.organization_id)
+    # A request run again after a transient conflict spends its budget once.
+    budget = spent_budget(request.scope)
+    if budget is None:
+        budget = await request.app.state.rate_limiter.consume(
+            organization_id=scope.organization_id, plan=scope.plan
+        )
+        record_budget(request.scope, budget)
+    if not budget.allowed:
+        metrics.RATE_LIMITED.inc()
+        raise RateLimited(
+            f"Rate limit of {budget.limit} requests per minute exceeded",
+            retry_after_seconds=budget.retry_after_seconds,
+        )
+    return scope
 
 
 async def admin_session(

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
@@ -74,3 +75,30 @@ def is_transient_conflict(error: BaseException) -> bool:
     if not isinstance(error, DBAPIError):
         return False
     return getattr(error.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
+# PostgreSQL refusing work for a while: starting up or shutting down, out of connections.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# SQLite: the write lock not granted within the busy timeout; the file not reachable.
+_UNAVAILABLE_SQLITE = ("database is locked", "unable to open database file", "disk I/O error")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached or did not answer in time.
+
+    Such a request did nothing that lasts (its transaction never committed, or the server
+    rolls it back), so it answers 503 and may be retried. Timeouts are the engine's
+    (connect, pool checkout, statement: ``db.engine``) and the session's deadline.
+    """
+    if isinstance(error, (TimeoutError, PoolTimeout, OSError)):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if getattr(original, "sqlstate", None) in _UNAVAILABLE_SQLSTATES:
+        return True
+    if isinstance(original, (TimeoutError, OSError)):
+        return True
+    return any(message in str(original) for message in _UNAVAILABLE_SQLITE)

@@ -3,21 +3,40 @@
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from relance import metrics
 from relance.db.dialect import configure_engine
 
+DEFAULT_TIMEOUT_S = 5.0
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An engine configured for its dialect (``relance.db.dialect``)."""
-    engine = create_async_engine(url, echo=echo, **_engine_options(url))
+
+def create_engine(
+    url: str, *, echo: bool = False, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> AsyncEngine:
+    """An engine configured for its dialect (``relance.db.dialect``), every wait bounded by
+    ``timeout_s``: connecting, waiting for a pooled connection, each statement, and on
+    SQLite waiting for the write lock. Statement parameters (tenants' data) never appear
+    in an error's text, so a logged error cannot leak them."""
+    engine = create_async_engine(
+        url, echo=echo, hide_parameters=True, **_engine_options(url, timeout_s)
+    )
     configure_engine(engine)
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", lambda *_: metrics.DATABASE_CONNECTIONS.inc())
+    event.listen(pool, "checkin", lambda *_: metrics.DATABASE_CONNECTIONS.dec())
     return engine
 
 
-def _engine_options(url: str) -> dict[str, object]:
+def _engine_options(url: str, timeout_s: float) -> dict[str, object]:
     if url.startswith("sqlite"):
         # The busy timeout makes a second writer wait for the lock instead of failing.
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+        return {"connect_args": {"timeout": timeout_s}}
+    return {
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": timeout_s,
+        # asyncpg: `timeout` bounds connecting, `command_timeout` every statement.
+        "connect_args": {"timeout": timeout_s, "command_timeout": timeout_s},
+    }
 
 
 def count_statements(engine: AsyncEngine) -> "StatementCounter":

@@ -1,21 +1,27 @@
 """The database as the rest of Relance sees it: every session either scoped to a tenant
 (``relance.tenancy.scope``) or unscoped by name, committed when its block succeeds."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from relance.db.engine import create_engine
+from relance.db.dialect import is_unavailable
+from relance.db.engine import DEFAULT_TIMEOUT_S, create_engine
+from relance.db.migrate import current_revision
 from relance.tenancy.scope import ScopedSession, TenantScope, bind_scope, mark_unscoped
 
 
 class Database:
     """One engine and its session factory, created once per process."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_engine(url, echo=echo)
+        self.timeout_s = timeout_s
+        self.engine: AsyncEngine = create_engine(url, echo=echo, timeout_s=timeout_s)
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=ScopedSession
         )
@@ -40,16 +46,32 @@ class Database:
     async def session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
         """One transaction, committed when the block succeeds and rolled back otherwise.
 
+        The whole transaction, from checking a connection out to the commit, must end within
+        ``timeout_s``: past it, TimeoutError (a 503). A connection that timed out, or was
+        cancelled mid-statement, is in an unknown state: it is closed rather than rolled
+        back, which could wait on the database again.
+
         The caller must give it a scope (``bind_scope``) or ``mark_unscoped`` before querying.
         """
         async with self._sessions() as session:
-            await session.connection(execution_options={"relance_write": write})
             try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
+                async with asyncio.timeout(self.timeout_s):
+                    await session.connection(execution_options={"relance_write": write})
+                    yield session
+                    await session.commit()
+            except BaseException as error:
+                if is_unavailable(error) or isinstance(error, asyncio.CancelledError):
+                    await session.invalidate()
+                else:
+                    await session.rollback()
                 raise
+
+    async def schema_revision(self) -> str | None:
+        """The revision the schema is at, read within the timeout (or the error saying why
+        the database is unavailable)."""
+        async with self.unscoped_session(write=False) as session:
+            connection = await session.connection()
+            return await connection.run_sync(current_revision)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

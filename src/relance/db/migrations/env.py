@@ -1,4 +1,8 @@
-"""Alembic environment: one migration tree for SQLite and PostgreSQL."""
+"""Alembic environment: one migration tree for SQLite and PostgreSQL.
+
+``relance.db.migrate`` hands in a connection already in a transaction (and, on PostgreSQL,
+holding the migration lock); ``alembic`` run on its own connects from the URL.
+"""
 
 import asyncio
 
@@ -24,10 +28,6 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        await connection.run_sync(_run)
-        return
     engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
     async with engine.connect() as conn:
         await conn.run_sync(_run)
@@ -35,4 +35,8 @@ async def _run_async() -> None:
     await engine.dispose()
 
 
-asyncio.run(_run_async()) if config.attributes.get("connection") is None else None
+given = config.attributes.get("connection")
+if given is not None:
+    _run(given)
+else:
+    asyncio.run(_run_async())
