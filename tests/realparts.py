@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,8 +57,10 @@ def _signal_tree(pid: int, sig: signal.Signals) -> None:
 class Postgres:
     """A PostgreSQL cluster of one test: start, stop, pause, resume."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self) -> None:
+        # Not under pytest's tmp_path: the postgres user must be able to reach it.
+        self.directory = directory = Path(tempfile.mkdtemp(prefix="relance-pg-"))
+        directory.chmod(0o755)
         self.data = directory / "pg"
         self.port = free_port()
         self.url = f"postgresql+asyncpg://relance@127.0.0.1:{self.port}/relance"
@@ -111,6 +114,7 @@ class Postgres:
             self.stop()
         except subprocess.CalledProcessError:
             pass
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class Redis:

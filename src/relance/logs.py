@@ -59,7 +59,9 @@ def configure(log_format: LogFormat) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(logging.INFO)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    # Relance writes its own line per request (``api.observability``), with more in it.
+    logging.getLogger("uvicorn.access").disabled = True

@@ -3,8 +3,8 @@
 - A transaction aborted by a concurrent one (deadlock, serialization failure) runs again.
 - A database that cannot be reached or does not answer in time (``db.dialect.
   is_unavailable``) is a 503 ``UNAVAILABLE`` with ``Retry-After``.
-- Anything else unexpected is a 500 ``INTERNAL_ERROR``, logged with its traceback (the
-  request id is on the line; statement parameters never are, see ``db.engine``).
+- Anything else unexpected is a 500 ``INTERNAL_ERROR``, logged with the request id, the
+  error's type and traceback, never its message (see ``_describe``).
 
 Each is rendered here and never re-raised, so the server keeps the client's keep-alive
 connection open for its next request. Only an error after the response has started (which
@@ -13,8 +13,10 @@ nothing here can still answer) goes up to the server.
 
 import asyncio
 import random
+import traceback
 
 import structlog
+from sqlalchemy.exc import StatementError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relance import metrics
@@ -100,11 +102,31 @@ class Faults:
                 {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
             )
         else:
-            log.exception("unexpected error", method=scope["method"], path=scope["path"])
+            log.error(
+                "unexpected error",
+                method=scope["method"],
+                path=scope["path"],
+                **_describe(error),
+            )
             response = error_response(
                 scope["path"], 500, "INTERNAL_ERROR", "An unexpected error occurred"
             )
         await response(scope, receive, send)
+
+
+def _describe(error: Exception) -> dict[str, str | None]:
+    """What the log says of an unexpected error: its type, where it was raised, and for a
+    database error its SQL and SQLSTATE. Never its message: a driver quotes the values it
+    could not bind there (tenants' names and emails), and other messages may hold a body.
+    """
+    described: dict[str, str | None] = {
+        "error": type(error).__qualname__,
+        "traceback": "".join(traceback.format_tb(error.__traceback__)),
+    }
+    if isinstance(error, StatementError):
+        described["sql"] = error.statement
+        described["sqlstate"] = getattr(error.orig, "sqlstate", None)
+    return described
 
 
 class _Attempt:

@@ -5,7 +5,7 @@ digits, ``-``, ``_``, ``.`` or ``:``), generated otherwise, bound to every log l
 request writes, and returned on every response. When the response is done, one log line
 (``event: "request"``: request id, method, route template, status, duration, the key's
 organization) and the request metrics (``relance.metrics``), labelled by route template
-so that ids in paths never multiply the series.
+so that ids in paths never multiply the series, and the pool's connections in use.
 """
 
 import re
@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relance import metrics
 from relance.api.state import organization_of, record_request_id
+from relance.db.engine import connections_in_use
 
 log = structlog.stdlib.get_logger("relance.access")
 
@@ -67,6 +68,9 @@ class RequestContext:
                 route = route_template(scope)
                 metrics.REQUESTS.labels(route, method, str(status)).inc()
                 metrics.LATENCY.labels(route, method).observe(duration)
+                metrics.DATABASE_CONNECTIONS.set(
+                    connections_in_use(scope["app"].state.database.engine)
+                )
                 organization_id = organization_of(scope)
                 log.info(
                     "request",

@@ -3,7 +3,6 @@
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from relance import metrics
 from relance.db.dialect import configure_engine
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -20,9 +19,6 @@ def create_engine(
         url, echo=echo, hide_parameters=True, **_engine_options(url, timeout_s)
     )
     configure_engine(engine)
-    pool = engine.sync_engine.pool
-    event.listen(pool, "checkout", lambda *_: metrics.DATABASE_CONNECTIONS.inc())
-    event.listen(pool, "checkin", lambda *_: metrics.DATABASE_CONNECTIONS.dec())
     return engine
 
 
@@ -37,6 +33,12 @@ def _engine_options(url: str, timeout_s: float) -> dict[str, object]:
         # asyncpg: `timeout` bounds connecting, `command_timeout` every statement.
         "connect_args": {"timeout": timeout_s, "command_timeout": timeout_s},
     }
+
+
+def connections_in_use(engine: AsyncEngine) -> int:
+    """How many of the engine's pooled connections are checked out now."""
+    checkedout = getattr(engine.sync_engine.pool, "checkedout", None)
+    return checkedout() if checkedout else 0
 
 
 def count_statements(engine: AsyncEngine) -> "StatementCounter":

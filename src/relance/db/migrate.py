@@ -8,8 +8,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The PostgreSQL advisory lock every migrating process takes: "relance" in ASCII.
@@ -31,6 +31,14 @@ def head_revision() -> str | None:
 def current_revision(connection: Connection) -> str | None:
     """The revision a database's schema is at (None before the first migration)."""
     return MigrationContext.configure(connection).get_current_revision()
+
+
+async def schema_revision(session: AsyncSession) -> str | None:
+    """``current_revision`` read in a session, quietly (None before the first migration)."""
+    connection = await session.connection()
+    if not await connection.run_sync(lambda c: inspect(c).has_table("alembic_version")):
+        return None
+    return (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from relance.db.dialect import is_unavailable
 from relance.db.engine import DEFAULT_TIMEOUT_S, create_engine
-from relance.db.migrate import current_revision
+from relance.db.migrate import schema_revision
 from relance.tenancy.scope import ScopedSession, TenantScope, bind_scope, mark_unscoped
+
+# The transaction's deadline past the driver's timeouts (see ``Database.session``).
+_DEADLINE_MARGIN_S = 0.5
+# How long a connection being discarded may take to say goodbye to the server; past it,
+# the driver drops it (a hung server would otherwise hold the answer for seconds more).
+_DISCARD_GRACE_S = 0.1
+
+
+async def _discard(session: AsyncSession) -> None:
+    """Close the session's connections without a rollback, and without waiting on them."""
+    try:
+        async with asyncio.timeout(_DISCARD_GRACE_S):
+            await session.invalidate()
+    except TimeoutError:
+        pass  # interrupted mid-goodbye, the driver has terminated the connection
 
 
 class Database:
@@ -46,22 +61,24 @@ class Database:
     async def session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
         """One transaction, committed when the block succeeds and rolled back otherwise.
 
-        The whole transaction, from checking a connection out to the commit, must end within
-        ``timeout_s``: past it, TimeoutError (a 503). A connection that timed out, or was
-        cancelled mid-statement, is in an unknown state: it is closed rather than rolled
-        back, which could wait on the database again.
+        Each wait is bounded by ``timeout_s`` (``db.engine``), and the whole transaction,
+        from checking a connection out to the commit, by a deadline just after it, for the
+        waits that add up: past either, TimeoutError (a 503). The driver's own timeouts
+        come first, as a statement cancelled by the deadline makes the driver spend seconds
+        closing its connection politely. A connection that timed out is in an unknown
+        state: it is closed rather than rolled back, which could wait on the database again.
 
         The caller must give it a scope (``bind_scope``) or ``mark_unscoped`` before querying.
         """
         async with self._sessions() as session:
             try:
-                async with asyncio.timeout(self.timeout_s):
+                async with asyncio.timeout(self.timeout_s + _DEADLINE_MARGIN_S):
                     await session.connection(execution_options={"relance_write": write})
                     yield session
                     await session.commit()
             except BaseException as error:
                 if is_unavailable(error) or isinstance(error, asyncio.CancelledError):
-                    await session.invalidate()
+                    await _discard(session)
                 else:
                     await session.rollback()
                 raise
@@ -70,8 +87,7 @@ class Database:
         """The revision the schema is at, read within the timeout (or the error saying why
         the database is unavailable)."""
         async with self.unscoped_session(write=False) as session:
-            connection = await session.connection()
-            return await connection.run_sync(current_revision)
+            return await schema_revision(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
