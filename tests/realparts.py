@@ -22,6 +22,18 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 REPO = Path(__file__).resolve().parents[1]
 
 
+def counter(exposition: str, name: str, **labels: str) -> float:
+    """The value of one series of a Prometheus exposition (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in exposition.splitlines():
+        series, _, value = line.rpartition(" ")
+        if series.startswith(name + "{"):
+            found = ",".join(sorted(series[len(name) + 1 : -1].split(",")))
+            if found == wanted:
+                return float(value)
+    return 0.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

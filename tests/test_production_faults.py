@@ -20,7 +20,6 @@ import pytest
 
 from tests.factory import ADMIN_TOKEN, Tenant, TenantFactory
 from tests.realparts import Postgres, Redis, RelanceServer
-from tests.test_production_in_process import counter
 
 DB_TIMEOUT_S = 2.0
 METRICS = {"Authorization": "Bearer metrics-secret"}
@@ -217,11 +216,6 @@ def redis_count(redis: Redis, organization_id: str) -> int:
                                capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
         total += int(value or 0)
     return total
-
-
-async def fallbacks(client: httpx.AsyncClient) -> float:
-    exposition = (await client.get("/metrics", headers=METRICS)).text
-    return counter(exposition, "relance_rate_limit_fallbacks_total")
 
 
 def _fallback_value(exposition: str) -> float:

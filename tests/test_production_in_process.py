@@ -20,7 +20,6 @@ import uvicorn
 from fastapi import Request
 from sqlalchemy import text
 
-from relance import logs
 from relance.api.app import create_app
 from relance.plans import Plan
 from relance.ratelimit import Budget, RateLimiter
@@ -28,21 +27,9 @@ from relance.settings import Settings
 from relance.tenancy.database import Database
 from tests.conftest import make_settings
 from tests.factory import TenantFactory
-from tests.realparts import free_port
+from tests.realparts import counter, free_port
 
 METRICS = {"Authorization": "Bearer metrics-secret"}
-
-
-def counter(exposition: str, name: str, **labels: str) -> float:
-    """The value of one series of a Prometheus exposition (0 when absent)."""
-    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    for line in exposition.splitlines():
-        series, _, value = line.rpartition(" ")
-        if series.startswith(name + "{"):
-            found = ",".join(sorted(series[len(name) + 1 : -1].split(",")))
-            if found == wanted:
-                return float(value)
-    return 0.0
 
 
 @pytest.fixture
@@ -207,6 +194,8 @@ async def serving_a_fault(database):  # noqa: ANN001, ANN201
         async with request.app.state.database.unscoped_session() as session:
             await session.execute(text("SELECT CAST(:secret AS INTEGER), no_such_column FROM sequences"),
                                   {"secret": "alice.secret@example.com"})  # fmt: skip
+
+    from relance import logs
 
     captured = io.StringIO()
     root = logging.getLogger()
