@@ -241,3 +241,12 @@ async def test_a_500_keeps_the_connection_and_logs_no_parameter(serving_a_fault)
     access = [line for line in lines if line["event"] == "request" and line["request_id"] == "fault-1"]
     assert [(a["method"], a["route"], a["status"]) for a in access] == [("GET", "/v1/fault", 500)]
     assert isinstance(access[0]["duration_ms"], float)
+
+
+def test_a_schema_is_behind_only_at_an_older_known_revision() -> None:
+    from relance.db.migrate import head_revision, is_behind
+
+    assert not is_behind(head_revision())
+    assert is_behind(None)
+    assert is_behind("0001")
+    assert not is_behind("f00dcafe")  # a newer release's, unknown to this code

@@ -3,8 +3,9 @@
 - ``/healthz``: the process is alive and serving; it touches no dependency, so a slow
   database never gets a healthy process restarted.
 - ``/readyz``: it can serve now: the database answers within RELANCE_DB_TIMEOUT_S, its
-  schema is at the code's migration head, and Redis answers when one is configured. 200
-  or 503, with each check's outcome.
+  schema is at the code's migration head (or at a newer release's, during a rolling
+  upgrade), and Redis answers when one is configured. 200 or 503, with each check's
+  outcome.
 - ``/metrics``: the Prometheus exposition (``relance.metrics``), only when
   RELANCE_METRICS_TOKEN is set and given as a bearer token; otherwise it does not exist.
 """
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 from relance import metrics
 from relance.api.deps import bearer_token
 from relance.db.dialect import is_unavailable
-from relance.db.migrate import head_revision
+from relance.db.migrate import head_revision, is_behind
 
 router = APIRouter(tags=["Health"])
 
@@ -57,7 +58,7 @@ async def readyz(request: Request) -> JSONResponse:
     else:
         checks["database"] = "ok"
         checks["migrations"] = (
-            "ok" if revision == _HEAD else f"schema at {revision}, the code expects {_HEAD}"
+            f"schema at {revision}, the code expects {_HEAD}" if is_behind(revision) else "ok"
         )
     redis = await request.app.state.rate_limiter.redis_reachable()
     if redis is not None:

@@ -28,6 +28,16 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
+def is_behind(revision: str | None) -> bool:
+    """Whether a schema at ``revision`` lacks a migration this code needs. A revision this
+    code does not know is a newer release's (mid rolling upgrade): not behind."""
+    if revision is None:
+        return True
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    known = {script.revision for script in scripts.walk_revisions()}
+    return revision in known and revision != scripts.get_current_head()
+
+
 def current_revision(connection: Connection) -> str | None:
     """The revision a database's schema is at (None before the first migration)."""
     return MigrationContext.configure(connection).get_current_revision()
