@@ -250,3 +250,30 @@ def test_a_schema_is_behind_only_at_an_older_known_revision() -> None:
     assert is_behind(None)
     assert is_behind("0001")
     assert not is_behind("f00dcafe")  # a newer release's, unknown to this code
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_the_log_format_is_chosen_by_setting(log_format) -> None:
+    import structlog
+
+    from relance import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    captured = io.StringIO()
+    try:
+        logs.configure(log_format)
+        root.handlers[0].setStream(captured)  # type: ignore[attr-defined]
+        structlog.stdlib.get_logger("relance").info("hello", answer=42)
+        logging.getLogger("uvicorn.error").info("from uvicorn")
+    finally:
+        root.handlers, level = saved
+        root.setLevel(level)
+        logging.getLogger("uvicorn.access").disabled = False
+    first, second = captured.getvalue().splitlines()
+    if log_format == "json":
+        assert json.loads(first)["event"] == "hello" and json.loads(first)["answer"] == 42
+        assert json.loads(second)["event"] == "from uvicorn"
+    else:
+        assert "hello" in first and "answer=42" in first and not first.startswith("{")
+        assert "from uvicorn" in second
