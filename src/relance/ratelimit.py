@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import structlog
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from relance import metrics
@@ -135,3 +136,19 @@ def _storage_uri(redis_url: str) -> str:
         if redis_url.startswith(scheme):
             return "async+" + redis_url
     return redis_url
+
+
+class FailureLimiter:
+    """Failed attempts per client address and minute, in this process's memory (a
+    guess at the admin token is slowed down, not the operator who knows it)."""
+
+    def __init__(self, *, per_minute: int) -> None:
+        self._item = RateLimitItemPerMinute(per_minute)
+        self._limiter = MovingWindowRateLimiter(_async_storage("async+memory://"))
+
+    async def exhausted(self, address: str) -> bool:
+        """Whether ``address`` has failed as often as a minute allows."""
+        return not await self._limiter.test(self._item, address)
+
+    async def record_failure(self, address: str) -> None:
+        await self._limiter.hit(self._item, address)

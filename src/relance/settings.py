@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relance.plans import DEFAULT_RATE_LIMITS, Plan, parse_plan
 
+ADMIN_TOKEN_MIN_LENGTH = 32
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELANCE_", extra="ignore")
@@ -16,6 +18,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./relance.db"
     redis_url: str | None = None
     admin_token: str | None = None
+    # Wrong admin tokens one client address may send in a minute; past it, every admin
+    # request from that address is 429 until the minute is over.
+    admin_failures_per_minute: int = Field(default=10, ge=1)
     # A JSON object of plan to requests per minute; plans it leaves out keep their default.
     rate_limits: str | None = None
     default_region: str = "FR"
@@ -48,6 +53,18 @@ class Settings(BaseSettings):
             if url.startswith(plain):
                 return driver + url[len(plain) :]
         return url
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token_strength(cls, token: str | None) -> str | None:
+        """The admin token opens every tenant: no shorter than ``ADMIN_TOKEN_MIN_LENGTH``.
+        Empty means unset (the admin API does not exist)."""
+        if token and len(token) < ADMIN_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"RELANCE_ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_LENGTH} characters "
+                "(for instance: openssl rand -hex 32)"
+            )
+        return token or None
 
     @field_validator("rate_limits")
     @classmethod

@@ -14,7 +14,7 @@ from relance.api.faults import Faults
 from relance.api.observability import RequestContext
 from relance.api.opencx.routes import router as opencx_router
 from relance.api.v1 import calls, contacts, directory, sequences, tags
-from relance.ratelimit import RateLimiter
+from relance.ratelimit import FailureLimiter, RateLimiter
 from relance.settings import Settings
 from relance.tenancy.database import Database
 
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redis_url=settings.redis_url,
         redis_timeout_s=settings.redis_timeout_s,
     )
+    app.state.admin_failures = FailureLimiter(per_minute=settings.admin_failures_per_minute)
     install_error_handlers(app)
     for router in (
         sequences.router,

@@ -94,8 +94,15 @@ async def admin_session(
     expected = get_settings(request).admin_token
     if not expected:
         raise HTTPException(404, "Not Found")
+    failures = request.app.state.admin_failures
+    address = request.client.host if request.client else "unknown"
+    if await failures.exhausted(address):
+        raise RateLimited(
+            "Too many failed admin attempts; retry in a minute", retry_after_seconds=60
+        )
     given = bearer_token(authorization) or ""
     if not hmac.compare_digest(given.encode(), expected.encode()):
+        await failures.record_failure(address)
         raise Unauthorized("Missing or invalid admin token")
     async with _database(request).session(write=request.method not in _READ_METHODS) as session:
         mark_unscoped(session)
