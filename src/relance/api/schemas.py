@@ -3,8 +3,17 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from relance.unset import UNSET
 
@@ -60,15 +69,33 @@ class RequestModel(BaseModel):
         return getattr(self, name) if name in self.model_fields_set else UNSET
 
 
+def digits_only(value: Any) -> Any:
+    """A query number is written in digits: ``"1.0"``, ``" 1"``, ``"+1"`` and ``"1_0"``
+    (which Python would read as 10) are refused like ``"abc"``."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError(
+            "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+        )
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(digits_only)]
+
+# The last page anyone may ask for: its offset (page - 1) x 100 fits a 64-bit integer with
+# room to spare, on every database.
+MAX_PAGE = 1_000_000_000
+
+
 class PageQuery(BaseModel):
-    """``page`` >= 1 (default 1) and ``limit`` 1..100 (default 50); other parameters are refused."""
+    """``page`` 1..1,000,000,000 (default 1) and ``limit`` 1..100 (default 50), in digits;
+    other parameters are refused."""
 
     model_config = ConfigDict(extra="forbid")
 
     _no_nul = field_validator("*", mode="after")(refuse_nul)
 
-    page: int = Field(default=1, ge=1, description="Page number (1-indexed)")
-    limit: int = Field(default=50, ge=1, le=100, description="Number of items per page")
+    page: QueryInt = Field(default=1, ge=1, le=MAX_PAGE, description="Page number (1-indexed)")
+    limit: QueryInt = Field(default=50, ge=1, le=100, description="Number of items per page")
 
     @property
     def offset(self) -> int:
