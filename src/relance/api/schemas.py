@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,8 +22,8 @@ from relance.unset import UNSET
 
 def format_timestamp(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds: ``2024-01-15T10:30:00.000Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: the C library writes year 1 as "1", not "0001".
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 Timestamp = Annotated[
@@ -31,6 +33,19 @@ Timestamp = Annotated[
         {"type": "string", "format": "date-time", "example": "2024-01-15T10:30:00.000Z"}
     ),
 ]
+
+
+def _storable(moment: datetime) -> datetime:
+    """A moment both databases store once normalized to UTC: within years 1 to 9999."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be between 0001-01-01 and 9999-12-31 in UTC") from None
+
+
+# A moment the client sends: with its offset, and storable once in UTC
+# (``0001-01-01T00:00:00+14:00`` is not: it is in year 0 in UTC).
+StoredDatetime = Annotated[AwareDatetime, AfterValidator(_storable)]
 
 
 def refuse_nul(value: Any) -> Any:

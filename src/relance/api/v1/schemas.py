@@ -3,10 +3,18 @@
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from relance.api.batches import Checked
-from relance.api.schemas import Page, PageQuery, RequestModel, ResponseModel, Timestamp, refuse_nul
+from relance.api.schemas import (
+    Page,
+    PageQuery,
+    RequestModel,
+    ResponseModel,
+    StoredDatetime,
+    Timestamp,
+    refuse_nul,
+)
 from relance.call_lifecycle import CallStatus
 from relance.enrolments.statuses import SequenceContactStatus
 from relance.sequences.filters import Filter
@@ -212,16 +220,16 @@ class CreateCallDto(RequestModel):
         default=None, description="The caller; defaults to the contact's assignee in the sequence"
     )
     status: CallStatus = CallStatus.NOT_INITIATED
-    started_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
+    started_at: StoredDatetime | None = None
+    ended_at: StoredDatetime | None = None
     recording_url: RecordingUrl | None = None
 
 
 class UpdateCallDto(RequestModel):
     # Omitted: unchanged. null is refused for the status and the times.
     status: CallStatus = None  # type: ignore[assignment]
-    started_at: AwareDatetime = None  # type: ignore[assignment]
-    ended_at: AwareDatetime = None  # type: ignore[assignment]
+    started_at: StoredDatetime = None  # type: ignore[assignment]
+    ended_at: StoredDatetime = None  # type: ignore[assignment]
     recording_url: RecordingUrl | None = None
 
 
@@ -244,10 +252,10 @@ class ListCallsQuery(PageQuery):
     contact_id: uuid.UUID | None = Field(default=None, alias="contactId")
     workspace_membership_id: uuid.UUID | None = Field(default=None, alias="workspaceMembershipId")
     status: CallStatus | None = None
-    created_at_from: AwareDatetime | None = Field(
+    created_at_from: StoredDatetime | None = Field(
         default=None, alias="createdAtFrom", description="Inclusive, ISO 8601 with an offset"
     )
-    created_at_to: AwareDatetime | None = Field(
+    created_at_to: StoredDatetime | None = Field(
         default=None, alias="createdAtTo", description="Exclusive, ISO 8601 with an offset"
     )
 
