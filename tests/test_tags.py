@@ -242,9 +242,8 @@ async def test_list_pages_and_filters_by_workspace(tenants) -> None:
     data, total = await all_tags(tenant, workspaceId=tenant.workspace_ids[1])
     assert total == 2 and sorted(t["id"] for t in data) == sorted(second)
     assert {t["workspaceId"] for t in data} == {tenant.workspace_ids[1]}
-    # Another organization's workspace lists nothing.
-    data, total = await all_tags(tenant, workspaceId=other.workspace_id)
-    assert (data, total) == ([], 0)
+    # Another organization's workspace is unknown, as the README says.
+    assert_error(await tenant.get("/v1/tags", params={"workspaceId": other.workspace_id}), 400, "VALIDATION_ERROR")
     data, total = await all_tags(other)
     assert total == 1 and [t["id"] for t in data] == [foreign["id"]]
 
@@ -274,8 +273,7 @@ async def test_tags_out_of_scope_are_404_and_never_listed(tenants) -> None:
     assert (await other.get(f"/v1/tags/{foreign['id']}")).json() == foreign
     data, total = await all_tags(limited)
     assert total == 1 and [t["id"] for t in data] == [visible["id"]]
-    data, total = await all_tags(limited, workspaceId=tenant.workspace_ids[0])
-    assert (data, total) == ([], 0)
+    assert_error(await limited.get("/v1/tags", params={"workspaceId": tenant.workspace_ids[0]}), 400, "VALIDATION_ERROR")
     data, total = await all_tags(tenant)
     assert total == 2 and sorted(t["id"] for t in data) == sorted([hidden["id"], visible["id"]])
     # The limited key reaches its own workspace's tag.
@@ -681,3 +679,15 @@ async def test_a_label_with_a_nul_character_is_refused(tenants) -> None:
     assert response.json()["error"]["message"].startswith("label:")
     data, total = await all_tags(tenant)
     assert total == 0 == len(data)
+
+
+async def test_listing_tags_of_a_workspace_out_of_reach_is_400_unknown_workspace(tenants) -> None:
+    import uuid
+
+    tenant = await tenants.create(workspaces=2, key_workspaces=[0])
+    other = await tenants.create()
+    for workspace_id in (other.workspace_id, tenant.workspace_ids[1], str(uuid.uuid4())):
+        response = await tenant.get("/v1/tags", params={"workspaceId": workspace_id})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["message"] == "workspaceId: unknown workspace"
+    assert (await tenant.get("/v1/tags", params={"workspaceId": tenant.workspace_id})).status_code == 200

@@ -11,7 +11,7 @@ from relance.errors import Conflict, NotFound, ValidationFailed
 from relance.tags import repository
 from relance.tags.repository import label_key
 from relance.tenancy.scope import scope_of
-from relance.tenancy.workspaces import resolve_workspace
+from relance.tenancy.workspaces import known_workspace, resolve_workspace
 from relance.unset import UNSET, Maybe
 
 
@@ -46,7 +46,9 @@ async def get(session: AsyncSession, *, tag_id: uuid.UUID) -> Tag:
 async def page(
     session: AsyncSession, *, workspace_id: uuid.UUID | None, offset: int, limit: int
 ) -> tuple[int, list[Tag]]:
-    """The tags the key can see, optionally of one workspace."""
+    """The tags the key can see, optionally of one workspace it can reach."""
+    if workspace_id is not None:
+        known_workspace(scope_of(session), workspace_id)
     return await repository.page(session, workspace_id=workspace_id, offset=offset, limit=limit)
 
 

@@ -1,4 +1,4 @@
-"""Which workspace a new resource lands in."""
+"""Which workspace a new resource lands in, or a list is filtered by."""
 
 import uuid
 
@@ -14,12 +14,18 @@ def resolve_workspace(scope: TenantScope, workspace_id: uuid.UUID | None) -> uui
     is answered exactly like an unknown one.
     """
     if workspace_id is not None:
-        if not scope.allows_workspace(workspace_id):
-            raise ValidationFailed("unknown workspace", at=("workspace_id",))
-        return workspace_id
+        return known_workspace(scope, workspace_id)
     if len(scope.workspace_ids) == 1:
         return scope.workspace_ids[0]
     raise ValidationFailed(
         f"required, because this API key can reach {len(scope.workspace_ids)} workspaces",
         at=("workspace_id",),
     )
+
+
+def known_workspace(scope: TenantScope, workspace_id: uuid.UUID) -> uuid.UUID:
+    """``workspace_id`` when the key can reach it; otherwise a 400 "unknown workspace",
+    the same for another organization's workspace as for one that never existed."""
+    if not scope.allows_workspace(workspace_id):
+        raise ValidationFailed("unknown workspace", at=("workspace_id",))
+    return workspace_id
