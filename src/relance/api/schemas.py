@@ -86,6 +86,11 @@ class Page(ResponseModel, Generic[ItemT]):
     total_pages: int
 
     @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """``Page[CallDto]`` is ``CallPageDto`` in the OpenAPI document and in clients."""
+        return "".join(getattr(p, "__name__", "").removesuffix("Dto") for p in params) + "PageDto"
+
+    @classmethod
     def of(cls, items: list[ItemT], *, total: int, query: PageQuery) -> Self:
         """The page ``query`` asked for, of ``total`` items in all."""
         return cls(

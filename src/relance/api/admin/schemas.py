@@ -43,7 +43,7 @@ class CreateWorkspaceDto(RequestModel):
     name: Name
 
 
-class WorkspaceDto(ResponseModel):
+class AdminWorkspaceDto(ResponseModel):
     id: uuid.UUID
     name: str
     organization_id: uuid.UUID

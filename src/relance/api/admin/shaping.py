@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from relance.api.admin.schemas import (
+    AdminWorkspaceDto,
     ApiKeyDto,
     DemoMemberDto,
     DemoTenantDto,
@@ -10,7 +11,6 @@ from relance.api.admin.schemas import (
     OrganizationDto,
     PurgedRunsDto,
     RevokedApiKeyDto,
-    WorkspaceDto,
     WorkspaceMembershipDto,
     WorkspaceMembershipRefDto,
 )
@@ -26,8 +26,8 @@ def organization(organization: Organization) -> OrganizationDto:
     return OrganizationDto.model_validate(organization, from_attributes=True)
 
 
-def workspace(workspace: Workspace) -> WorkspaceDto:
-    return WorkspaceDto.model_validate(workspace, from_attributes=True)
+def workspace(workspace: Workspace) -> AdminWorkspaceDto:
+    return AdminWorkspaceDto.model_validate(workspace, from_attributes=True)
 
 
 def member(new: NewMember) -> MemberDto:
