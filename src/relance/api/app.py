@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from relance.api import middleware
+from relance.api import middleware, openapi
 from relance.api.admin.routes import router as admin_router
 from relance.api.errors import install_error_handlers
 from relance.api.opencx.routes import router as opencx_router
@@ -46,8 +46,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        # Operations without a vendor operationId are named after their function.
-        generate_unique_id_function=lambda route: route.name,
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.settings = settings
     app.state.database = database
@@ -66,45 +65,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     ):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["Health"], include_in_schema=True)
+    @app.get(
+        "/healthz",
+        tags=["Health"],
+        include_in_schema=True,
+        responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    _declare_bearer_security(app)
+    openapi.install(app)
     app.add_middleware(middleware.RetryTransientConflicts)
     app.add_middleware(middleware.RateLimitHeaders)
     app.add_middleware(middleware.BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
-
-
-def _declare_bearer_security(app: FastAPI) -> None:
-    """Document the API key as a bearer scheme on every /v1 operation, as the vendor's spec does."""
-    original = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "ApiKey": {
-                "type": "http",
-                "scheme": "bearer",
-                "bearerFormat": "API Key",
-                "description": "Enter your API Key (sk_live_xxx or sk_test_xxx)",
-            },
-            "AdminToken": {"type": "http", "scheme": "bearer"},
-        }
-        for path, operations in schema["paths"].items():
-            name = (
-                "ApiKey"
-                if path.startswith(("/v1", "/opencx"))
-                else "AdminToken"
-                if path.startswith("/admin")
-                else None
-            )
-            if name:
-                for operation in operations.values():
-                    operation["security"] = [{name: []}]
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
