@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from relance.api import middleware, openapi
 from relance.api.admin.routes import router as admin_router
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         yield
         await database.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc served with their assets from the package: they work offline.
+    app = FastAPIOffline(
         title="Relance",
         version="1.0",
         description=DESCRIPTION,
