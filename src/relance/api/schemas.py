@@ -1,9 +1,19 @@
-"""Wire types shared by every dialect: timestamps, camelCase models, pages."""
+"""Wire types shared by every dialect: timestamps, emails, camelCase models, pages."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from relance.unset import UNSET
@@ -20,6 +30,32 @@ Timestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str),
     WithJsonSchema(
         {"type": "string", "format": "date-time", "example": "2024-01-15T10:30:00.000Z"}
+    ),
+]
+
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_MAX_LENGTH = 320
+
+
+def _email(value: str) -> str:
+    if not EMAIL_PATTERN.match(value):
+        raise ValueError("must be an email address, such as john.doe@example.com")
+    return value
+
+
+# A contact's or a member's email: the pattern is documented, and a mismatch reads as such.
+EmailAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=EMAIL_MAX_LENGTH),
+    AfterValidator(_email),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": EMAIL_MAX_LENGTH,
+            "pattern": EMAIL_PATTERN.pattern,
+            "example": "john.doe@example.com",
+        }
     ),
 ]
 

@@ -6,17 +6,22 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from relance.api.batches import Checked
-from relance.api.schemas import Page, PageQuery, RequestModel, ResponseModel, Timestamp, refuse_nul
+from relance.api.schemas import (
+    EmailAddress,
+    Page,
+    PageQuery,
+    RequestModel,
+    ResponseModel,
+    Timestamp,
+    refuse_nul,
+)
 from relance.call_lifecycle import CallStatus
 from relance.enrolments.statuses import SequenceContactStatus
 from relance.sequences.filters import Filter
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-]
+Email = EmailAddress
 RawPhoneNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
