@@ -1,22 +1,32 @@
-"""The ``relance`` command: serve, provision tenants, create a demo tenant."""
+"""The ``relance`` command: serve, provision tenants, create a demo tenant.
+
+The admin commands read their options into the admin API's request models, so that both
+accept the same values; an error names the option (``--workspace``), not the API field.
+Every error the command reports is one line on stderr and exit status 1 (2: a command line
+it cannot read).
+"""
 
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel, to_snake
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.api.admin import shaping
-from relance.api.errors import message_for
+from relance.api.admin import schemas, shaping
 from relance.api.schemas import ResponseModel
+from relance.api.validation import first_error
+from relance.db.engine import describe, missing_directory, unreachable_reason
 from relance.db.migrate import upgrade_to_head
-from relance.errors import RelanceError
-from relance.plans import Plan, SubscriptionStatus, parse_plan
+from relance.errors import Location, RelanceError, ValidationFailed
+from relance.plans import SubscriptionStatus
 from relance.settings import Settings
+from relance.tenancy import provisioned
 from relance.tenancy import service as tenancy
 from relance.tenancy.database import Database
 
@@ -24,9 +34,11 @@ app = typer.Typer(
     help="Relance: self-hosted engine for outbound-call sequences.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 admin = typer.Typer(
-    help="Provision organizations, workspaces, members and API keys.", no_args_is_help=True
+    help="Provision organizations, workspaces, members and API keys, and list them.",
+    no_args_is_help=True,
 )
 app.add_typer(admin, name="admin")
 runs = typer.Typer(help="The runs /opencx requests leave.", no_args_is_help=True)
@@ -34,27 +46,99 @@ app.add_typer(runs, name="runs")
 
 T = TypeVar("T")
 
+# How the command line spells what the API and the domain name (Python names).
+_SPELLING = {
+    "name": "--name",
+    "plan": "--plan",
+    "subscription_status": "--status",
+    "email": "--email",
+    "first_name": "--first-name",
+    "last_name": "--last-name",
+    "workspace_ids": "--workspace",
+    "mode": "--mode",
+    "organization_membership_id": "MEMBER_ID",
+}
+
+Org = Annotated[uuid.UUID, typer.Argument(metavar="ORG_ID", help="The organization's id")]
+WorkspaceOption = Annotated[
+    list[uuid.UUID] | None,
+    typer.Option("--workspace", metavar="ID", help="A workspace id; repeat for several"),
+]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"relance: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _spell(location: Location) -> str:
+    """``("workspace_ids", 1)`` -> ``--workspace #2``."""
+    words = []
+    for part in location:
+        if isinstance(part, int):
+            words.append(f"#{part + 1}")
+        else:
+            name = to_snake(str(part))
+            words.append(_SPELLING.get(name, name))
+    return " ".join(words)
+
+
+def _message(error: RelanceError) -> str:
+    if isinstance(error, ValidationFailed) and error.location:
+        return f"{_spell(error.location)}: {error.message}"
+    return error.message
+
 
 def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        messages = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
-        typer.echo(f"relance: invalid configuration: {messages}", err=True)
-        raise typer.Exit(2) from None
+        _fail(f"invalid configuration: {first_error(error.errors()).message}")
 
 
-def _print(result: ResponseModel) -> None:
-    """Print a result through its model: what the admin API answers for the same thing.
+@contextmanager
+def _reaching(settings: Settings, *, connecting: bool = False) -> Iterator[None]:
+    """A database that cannot be reached is one line, never a traceback."""
+    try:
+        yield
+    except Exception as error:
+        reason = unreachable_reason(error, connecting=connecting)
+        if reason is None:
+            raise
+        _fail(f"cannot reach {describe(settings.database_url)}: {reason}")
 
-    json.dumps rather than model_dump_json: non-ASCII stays escaped, as it always was."""
-    typer.echo(json.dumps(result.model_dump(mode="json", by_alias=True), indent=2))
+
+def _migrated() -> Settings:
+    """The settings, once the database they name is reached and migrated; then says which
+    it is, first thing (a relative SQLite path is relative to the working directory)."""
+    settings = _settings()
+    if directory := missing_directory(settings.database_url):
+        _fail(f"cannot reach {describe(settings.database_url)}: no such directory {directory}")
+    with _reaching(settings, connecting=True):
+        upgrade_to_head(settings.database_url)
+    typer.echo(f"relance: using {describe(settings.database_url)}", err=True)
+    return settings
+
+
+def _request(model: type[BaseModel], **values: Any) -> Any:
+    """``values`` (Python names; None: not given) read by the admin API's request model."""
+    try:
+        return model.model_validate({to_camel(k): v for k, v in values.items() if v is not None})
+    except ValidationError as error:
+        _fail(_message(first_error(error.errors())))
+
+
+def _print(result: ResponseModel | Sequence[ResponseModel]) -> None:
+    """Print a result through its model: what the admin API answers for the same thing; a
+    list as a JSON array. json.dumps: non-ASCII stays escaped, as it always was."""
+    dump = lambda r: r.model_dump(mode="json", by_alias=True)  # noqa: E731
+    shown = dump(result) if isinstance(result, ResponseModel) else [dump(r) for r in result]
+    typer.echo(json.dumps(shown, indent=2))
 
 
 def _run_unscoped(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Migrate, run ``action`` in one operator transaction, and turn domain errors into exit 1."""
-    settings = _settings()
-    upgrade_to_head(settings.database_url)
+    settings = _migrated()
 
     async def run() -> T:
         database = Database(settings.database_url)
@@ -65,30 +149,22 @@ def _run_unscoped(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
             await database.dispose()
 
     try:
-        return asyncio.run(run())
+        with _reaching(settings):
+            return asyncio.run(run())
     except RelanceError as error:
-        typer.echo(f"relance: {message_for(error)}", err=True)
-        raise typer.Exit(1) from None
-
-
-def _plan(raw: str) -> Plan:
-    plan = parse_plan(raw.upper())
-    if plan is None:
-        raise typer.BadParameter("one of FREE, STARTER, INTERMEDIAIRE, EXPERT")
-    return plan
+        _fail(_message(error))
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes")] = 1,
 ) -> None:
     """Apply the migrations, then serve the API."""
     import uvicorn
 
-    settings = _settings()
-    upgrade_to_head(settings.database_url)
+    _migrated()
     uvicorn.run(
         "relance.api.app:create_app",
         factory=True,
@@ -106,7 +182,7 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Apply the migrations and exit."""
-    upgrade_to_head(_settings().database_url)
+    _migrated()
 
 
 @app.command()
@@ -116,8 +192,7 @@ def demo(
     """Create a demo tenant (EXPERT plan, a workspace, three assignees, contacts, a sequence)."""
     from relance.demo import create_demo_tenant
 
-    settings = _settings()
-    upgrade_to_head(settings.database_url)
+    settings = _migrated()
 
     async def run():  # noqa: ANN202
         database = Database(settings.database_url)
@@ -126,7 +201,8 @@ def demo(
         finally:
             await database.dispose()
 
-    tenant = asyncio.run(run())
+    with _reaching(settings):
+        tenant = asyncio.run(run())
     if as_json:
         _print(shaping.demo_tenant(tenant))
         return
@@ -134,16 +210,24 @@ def demo(
     typer.echo(f"Sequence: {tenant.sequence_id}")
 
 
+_PLAN_HELP = "FREE, STARTER, INTERMEDIAIRE (or INTERMÉDIAIRE) or EXPERT, in any case"
+
+
 @admin.command("create-org")
 def create_org(
-    name: Annotated[str, typer.Option()],
-    plan: Annotated[str, typer.Option(help="FREE, STARTER, INTERMEDIAIRE or EXPERT")] = "EXPERT",
+    name: Annotated[str, typer.Option(metavar="NAME")],
+    plan: Annotated[str, typer.Option(metavar="PLAN", help=_PLAN_HELP)] = "EXPERT",
     status: Annotated[SubscriptionStatus, typer.Option()] = SubscriptionStatus.ACTIVE,
 ) -> None:
-    """Create an organization."""
+    """Create an organization.
+
+    Mirrors POST /admin/v1/organizations."""
+    body = _request(
+        schemas.CreateOrganizationDto, name=name, plan=plan.upper(), subscription_status=status
+    )
     org = _run_unscoped(
         lambda s: tenancy.create_organization(
-            s, name=name, plan=_plan(plan), subscription_status=status
+            s, name=body.name, plan=body.plan, subscription_status=body.subscription_status
         )
     )
     _print(shaping.organization(org))
@@ -151,56 +235,84 @@ def create_org(
 
 @admin.command("update-org")
 def update_org(
-    organization_id: uuid.UUID,
-    plan: Annotated[str | None, typer.Option()] = None,
+    organization_id: Org,
+    plan: Annotated[str | None, typer.Option(metavar="PLAN", help=_PLAN_HELP)] = None,
     status: Annotated[SubscriptionStatus | None, typer.Option()] = None,
 ) -> None:
-    """Change an organization's plan or subscription status."""
+    """Change an organization's plan or subscription status.
+
+    Mirrors PATCH /admin/v1/organizations/ID."""
+    body = _request(
+        schemas.UpdateOrganizationDto,
+        plan=plan.upper() if plan else None,
+        subscription_status=status,
+    )
     org = _run_unscoped(
         lambda s: tenancy.update_organization(
             s,
             organization_id=organization_id,
-            plan=_plan(plan) if plan else None,
-            subscription_status=status,
+            plan=body.plan,
+            subscription_status=body.subscription_status,
         )
     )
     _print(shaping.organization(org))
 
 
 @admin.command("create-workspace")
-def create_workspace(organization_id: uuid.UUID, name: Annotated[str, typer.Option()]) -> None:
-    """Create a workspace in an organization."""
+def create_workspace(
+    organization_id: Org, name: Annotated[str, typer.Option(metavar="NAME")]
+) -> None:
+    """Create a workspace in an organization.
+
+    Mirrors POST /admin/v1/organizations/ID/workspaces."""
+    body = _request(schemas.CreateWorkspaceDto, name=name)
     ws = _run_unscoped(
-        lambda s: tenancy.create_workspace(s, organization_id=organization_id, name=name)
+        lambda s: tenancy.create_workspace(s, organization_id=organization_id, name=body.name)
     )
     _print(shaping.workspace(ws))
 
 
 @admin.command("add-member")
 def add_member(
-    organization_id: uuid.UUID,
-    email: Annotated[str, typer.Option()],
-    first_name: Annotated[str | None, typer.Option()] = None,
-    last_name: Annotated[str | None, typer.Option()] = None,
-    workspace: Annotated[list[uuid.UUID] | None, typer.Option(help="Repeat for several")] = None,
+    organization_id: Org,
+    email: Annotated[str, typer.Option(metavar="EMAIL")],
+    first_name: Annotated[str | None, typer.Option(metavar="NAME")] = None,
+    last_name: Annotated[str | None, typer.Option(metavar="NAME")] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
-    """Add a user to an organization (and to some of its workspaces)."""
+    """Add a user to an organization, and to some of its workspaces.
+
+    Mirrors POST /admin/v1/organizations/ID/members."""
+    body = _request(
+        schemas.CreateMemberDto,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        workspace_ids=workspace or None,
+    )
     new = _run_unscoped(
         lambda s: tenancy.create_member(
             s,
             organization_id=organization_id,
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            workspace_ids=workspace,
+            email=body.email,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            workspace_ids=body.workspace_ids,
         )
     )
     _print(shaping.member(new))
 
 
 @admin.command("add-workspace-member")
-def add_workspace_member(workspace_id: uuid.UUID, organization_membership_id: uuid.UUID) -> None:
-    """Make an organization member a member of a workspace."""
+def add_workspace_member(
+    workspace_id: Annotated[uuid.UUID, typer.Argument(metavar="WORKSPACE_ID")],
+    organization_membership_id: Annotated[
+        uuid.UUID, typer.Argument(metavar="MEMBER_ID", help="The organizationMembershipId")
+    ],
+) -> None:
+    """Make an organization member a member of a workspace.
+
+    Mirrors POST /admin/v1/workspaces/ID/members."""
     wm = _run_unscoped(
         lambda s: tenancy.add_workspace_member(
             s, workspace_id=workspace_id, organization_membership_id=organization_membership_id
@@ -211,31 +323,62 @@ def add_workspace_member(workspace_id: uuid.UUID, organization_membership_id: uu
 
 @admin.command("create-api-key")
 def create_api_key(
-    organization_id: uuid.UUID,
-    name: Annotated[str, typer.Option()],
-    mode: Annotated[str, typer.Option(help="live or test")] = "live",
-    workspace: Annotated[
-        list[uuid.UUID] | None, typer.Option(help="Limit to these workspaces")
-    ] = None,
+    organization_id: Org,
+    name: Annotated[str, typer.Option(metavar="NAME")],
+    mode: Annotated[str, typer.Option(metavar="MODE", help="live or test")] = "live",
+    workspace: WorkspaceOption = None,
 ) -> None:
-    """Issue an API key; the clear key is printed once."""
+    """Issue an API key, limited to some workspaces or not; the clear key is printed once.
+
+    Mirrors POST /admin/v1/organizations/ID/api-keys."""
+    body = _request(schemas.CreateApiKeyDto, name=name, mode=mode, workspace_ids=workspace or None)
     new = _run_unscoped(
         lambda s: tenancy.create_api_key(
             s,
             organization_id=organization_id,
-            name=name,
-            mode=mode,
-            workspace_ids=workspace or None,
+            name=body.name,
+            mode=body.mode,
+            workspace_ids=body.workspace_ids,
         )
     )
     _print(shaping.api_key(new))
 
 
 @admin.command("revoke-api-key")
-def revoke_api_key(api_key_id: uuid.UUID) -> None:
-    """Revoke an API key."""
+def revoke_api_key(api_key_id: Annotated[uuid.UUID, typer.Argument(metavar="KEY_ID")]) -> None:
+    """Revoke an API key.
+
+    Mirrors DELETE /admin/v1/api-keys/ID."""
     api_key = _run_unscoped(lambda s: tenancy.revoke_api_key(s, api_key_id=api_key_id))
     _print(shaping.revoked_api_key(api_key))
+
+
+@admin.command("list-orgs")
+def list_orgs() -> None:
+    """List the organizations, oldest first."""
+    orgs = _run_unscoped(provisioned.organizations)
+    _print([shaping.organization(o) for o in orgs])
+
+
+@admin.command("list-workspaces")
+def list_workspaces(organization_id: Org) -> None:
+    """List an organization's workspaces, oldest first."""
+    found = _run_unscoped(lambda s: provisioned.workspaces(s, organization_id=organization_id))
+    _print([shaping.workspace(w) for w in found])
+
+
+@admin.command("list-members")
+def list_members(organization_id: Org) -> None:
+    """List an organization's members and their workspace memberships, oldest first."""
+    found = _run_unscoped(lambda s: provisioned.members(s, organization_id=organization_id))
+    _print([shaping.member(m) for m in found])
+
+
+@admin.command("list-api-keys")
+def list_api_keys(organization_id: Org) -> None:
+    """List an organization's API keys, revoked ones included (never the clear keys)."""
+    found = _run_unscoped(lambda s: provisioned.api_keys(s, organization_id=organization_id))
+    _print([shaping.api_key_summary(k) for k in found])
 
 
 @runs.command("purge")

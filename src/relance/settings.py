@@ -8,6 +8,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relance.plans import DEFAULT_RATE_LIMITS, Plan, parse_plan
 
+# The drivers Relance ships with; the plain spellings operators write are mapped to them.
+SUPPORTED_DATABASE_URLS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELANCE_", extra="ignore")
@@ -34,6 +37,12 @@ class Settings(BaseSettings):
         ):
             if url.startswith(plain):
                 return driver + url[len(plain) :]
+        if not url.startswith(SUPPORTED_DATABASE_URLS):
+            kind = url.partition(":")[0] if ":" in url else url
+            raise ValueError(
+                f"RELANCE_DATABASE_URL is of an unsupported kind ({kind!r}): "
+                "use sqlite:///PATH or postgresql://USER@HOST/DATABASE"
+            )
         return url
 
     @field_validator("rate_limits")

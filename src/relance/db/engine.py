@@ -1,6 +1,11 @@
 """The engine for SQLite (embedded default) or PostgreSQL, and a statement counter."""
 
+import os
+import socket
+
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from relance.db.dialect import configure_engine
@@ -18,6 +23,49 @@ def _engine_options(url: str) -> dict[str, object]:
         # The busy timeout makes a second writer wait for the lock instead of failing.
         return {"connect_args": {"timeout": 30}}
     return {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+
+
+def describe(url: str) -> str:
+    """Where ``url`` points, for a person: ``the SQLite database at /srv/relance.db`` (a
+    relative path made absolute), ``the PostgreSQL database at postgresql://u:***@h/db``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            return "an in-memory SQLite database"
+        return f"the SQLite database at {os.path.abspath(parsed.database)}"
+    shown = parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
+    return f"the PostgreSQL database at {shown}"
+
+
+def missing_directory(url: str) -> str | None:
+    """The directory a SQLite file would be created in, when it does not exist. Checked
+    before connecting: SQLite's own error ("unable to open database file") says less, and
+    aiosqlite can leave a thread behind that outlives the event loop."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    directory = os.path.dirname(os.path.abspath(parsed.database))
+    return None if os.path.isdir(directory) else directory
+
+
+def unreachable_reason(error: BaseException, *, connecting: bool = False) -> str | None:
+    """Why the database could not be reached, in a few words; None when ``error`` is not
+    a failure to connect to it or to open it. While ``connecting`` (the first statement
+    a command sends), any error of the database's driver is one: a role or a database
+    that does not exist, a password refused."""
+    root = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    if isinstance(root, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(root, socket.gaierror):
+        return "unknown host"
+    if isinstance(root, TimeoutError):
+        return "timed out"
+    if isinstance(error, OSError | OperationalError | InterfaceError) or (
+        connecting and isinstance(error, DBAPIError)
+    ):
+        text = str(root).strip()
+        return text.splitlines()[0] if text else type(root).__name__
+    return None
 
 
 def count_statements(engine: AsyncEngine) -> "StatementCounter":

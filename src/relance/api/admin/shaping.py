@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from relance.api.admin.schemas import (
     AdminWorkspaceDto,
     ApiKeyDto,
+    ApiKeySummaryDto,
     DemoMemberDto,
     DemoTenantDto,
     MemberDto,
@@ -57,6 +58,17 @@ def api_key(new: NewApiKey) -> ApiKeyDto:
         mode=k.mode,
         workspace_ids=k.workspace_ids,
         created_at=k.created_at,
+    )
+
+
+def api_key_summary(api_key: ApiKey) -> ApiKeySummaryDto:
+    return ApiKeySummaryDto(
+        id=api_key.id,
+        name=api_key.name,
+        mode=api_key.mode,
+        workspace_ids=api_key.workspace_ids,
+        created_at=api_key.created_at,
+        revoked_at=api_key.revoked_at,
     )
 
 

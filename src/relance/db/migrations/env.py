@@ -29,10 +29,13 @@ async def _run_async() -> None:
         await connection.run_sync(_run)
         return
     engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
-    async with engine.connect() as conn:
-        await conn.run_sync(_run)
-        await conn.commit()
-    await engine.dispose()
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_run)
+            await conn.commit()
+    finally:
+        # Also when connecting failed: the driver's threads finish before the loop closes.
+        await engine.dispose()
 
 
 asyncio.run(_run_async()) if config.attributes.get("connection") is None else None
