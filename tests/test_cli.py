@@ -146,3 +146,22 @@ def test_list_commands_show_what_provisioning_made(tmp_path, backend) -> None:
     for command in ("list-workspaces", "list-members", "list-api-keys"):
         assert one_line_error(relance(env, "admin", command, str(uuid.uuid4()))) == "relance: Organization not found"
 
+
+
+def test_the_server_first_says_which_database(tmp_path) -> None:
+    env = cli_env(tmp_path)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "relance.cli", "serve", "--port", str(free_port())],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        first = server.stderr.readline()
+        second = server.stderr.readline()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert first.strip() == f"relance: using the SQLite database at {tmp_path / 'cli.db'}"
+    assert "uvicorn" in second.lower() or "started" in second.lower() or "INFO" in second, second
