@@ -121,3 +121,33 @@ async def test_the_opencx_item_is_the_specs_any_of(client) -> None:
     vendor = load("opencx-sequences.yaml")["components"]["schemas"]["AddContactsToSequenceInput"]
     for ours, theirs in zip(items["anyOf"], vendor["properties"]["contacts"]["items"]["anyOf"], strict=True):
         assert {k: {f: v for f, v in p.items() if f != "example"} for k, p in ours["properties"].items()} == theirs["properties"]
+
+
+async def test_what_operations_answer_to_bad_requests_is_documented(client, tenants) -> None:
+    """Each operation, asked without a key, with an unknown parameter, with an unknown or
+    unreadable body, and about ids that name nothing, answers a status it documents."""
+    from tests.factory import ADMIN
+
+    document = await served(client)
+    tenant = await tenants.create()
+    seen = set()
+    for path, method, operation in operations(document):
+        if path == "/healthz":
+            continue
+        url = re.sub(r"\{[^}]+\}", "123e4567-e89b-12d3-a456-426614174000", path)
+        auth = ADMIN if path.startswith("/admin") else tenant.headers
+        attempts = [
+            {"headers": {"Authorization": "Bearer nope"}},
+            {"headers": auth, "params": {"unknownParameter": "1"}},
+            {"headers": auth},
+        ]
+        if "requestBody" in operation:
+            attempts += [
+                {"headers": auth, "json": {"unknownField": 1}},
+                {"headers": {**auth, "content-type": "application/json"}, "content": b"{not json"},
+            ]
+        for attempt in attempts:
+            response = await client.request(method.upper(), url, **attempt)
+            assert str(response.status_code) in operation["responses"], (method, path, attempt, response.text)
+            seen.add(response.status_code)
+    assert {400, 401, 404} <= seen
