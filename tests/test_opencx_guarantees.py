@@ -89,6 +89,7 @@ async def test_responses_match_the_opencx_spec(tenants, client) -> None:
     operation = schema["paths"]["/opencx/sequences/{sequence_id}/contacts"]["post"]
     assert operation["operationId"] == "addContactsToSequence"
     body = operation["requestBody"]["content"]["application/json"]["schema"]
+    body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
     assert body["properties"]["contacts"]["maxItems"] == 1000
 
 

@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from relance.plans import DEFAULT_RATE_LIMITS, Plan, parse_plan
 
 ADMIN_TOKEN_MIN_LENGTH = 32
+# The drivers Relance ships with; the plain spellings operators write are mapped to them.
+SUPPORTED_DATABASE_URLS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 
 
 class Settings(BaseSettings):
@@ -52,6 +54,12 @@ class Settings(BaseSettings):
         ):
             if url.startswith(plain):
                 return driver + url[len(plain) :]
+        if not url.startswith(SUPPORTED_DATABASE_URLS):
+            kind = url.partition(":")[0] if ":" in url else url
+            raise ValueError(
+                f"RELANCE_DATABASE_URL is of an unsupported kind ({kind!r}): "
+                "use sqlite:///PATH or postgresql://USER@HOST/DATABASE"
+            )
         return url
 
     @field_validator("admin_token")

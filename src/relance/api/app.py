@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from relance import logs
-from relance.api import health, middleware
+from relance.api import health, middleware, openapi
 from relance.api.admin.routes import router as admin_router
 from relance.api.errors import install_error_handlers
 from relance.api.faults import Faults
@@ -44,13 +45,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         yield
         await database.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc served with their assets from the package: they work offline.
+    app = FastAPIOffline(
         title="Relance",
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        # Operations without a vendor operationId are named after their function.
-        generate_unique_id_function=lambda route: route.name,
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.settings = settings
     app.state.database = database
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     ):
         app.include_router(router)
 
-    _declare_bearer_security(app)
+    openapi.install(app)
     # Outermost last: the request's id and log line around everything; the faults below
     # the rate-limit headers, so that a 500 or a 503 carries them like any answer.
     app.add_middleware(Faults)
@@ -89,36 +90,3 @@ def create_served_app() -> FastAPI:
     settings = Settings()
     logs.configure(settings.log_format)
     return create_app(settings)
-
-
-def _declare_bearer_security(app: FastAPI) -> None:
-    """Document the API key as a bearer scheme on every /v1 operation, as the vendor's spec does."""
-    original = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "ApiKey": {
-                "type": "http",
-                "scheme": "bearer",
-                "bearerFormat": "API Key",
-                "description": "Enter your API Key (sk_live_xxx or sk_test_xxx)",
-            },
-            "AdminToken": {"type": "http", "scheme": "bearer"},
-        }
-        for path, operations in schema["paths"].items():
-            name = (
-                "ApiKey"
-                if path.startswith(("/v1", "/opencx"))
-                else "AdminToken"
-                if path.startswith("/admin")
-                else None
-            )
-            if name:
-                for operation in operations.values():
-                    operation["security"] = [{name: []}]
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

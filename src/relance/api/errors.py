@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from relance.api.opencx.schemas import ErrorDto as OpenCXErrorDto
+from relance.api.opencx.schemas import OpenCXErrorDto
 from relance.api.state import spent_budget
 from relance.api.v1.schemas import ErrorBody, ErrorDto
 from relance.api.validation import describe_validation_errors

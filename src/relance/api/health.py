@@ -15,10 +15,12 @@ import hmac
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from relance import metrics
 from relance.api.deps import bearer_token
+from relance.api.responses import error_responses
+from relance.api.v1.schemas import ErrorDto
 from relance.db.dialect import is_unavailable
 from relance.db.migrate import head_revision, is_behind
 
@@ -28,12 +30,15 @@ _HEAD = head_revision()
 
 
 class HealthDto(BaseModel):
-    status: str
+    status: str = Field(examples=["ok"])
 
 
 class ReadinessDto(BaseModel):
-    status: str  # "ready" or "unavailable"
-    checks: dict[str, str]  # check name: "ok", or what failed
+    status: str = Field(description='"ready" or "unavailable"', examples=["ready"])
+    checks: dict[str, str] = Field(
+        description='Each check: "ok", or what failed',
+        examples=[{"database": "ok", "migrations": "ok", "redis": "ok"}],
+    )
 
 
 @router.get("/healthz", summary="The process is alive")
@@ -44,7 +49,10 @@ async def healthz() -> HealthDto:
 @router.get(
     "/readyz",
     summary="The process can serve: database, schema and Redis",
-    responses={503: {"model": ReadinessDto, "description": "A dependency is not ready"}},
+    responses={
+        **error_responses(ErrorDto),
+        503: {"model": ReadinessDto, "description": "A dependency is not ready"},
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}

@@ -1,5 +1,6 @@
-"""Wire types shared by every dialect: timestamps, camelCase models, pages."""
+"""Wire types shared by every dialect: timestamps, emails, camelCase models, pages."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
@@ -11,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StringConstraints,
     WithJsonSchema,
     field_validator,
 )
@@ -46,6 +48,32 @@ def _storable(moment: datetime) -> datetime:
 # A moment the client sends: with its offset, and storable once in UTC
 # (``0001-01-01T00:00:00+14:00`` is not: it is in year 0 in UTC).
 StoredDatetime = Annotated[AwareDatetime, AfterValidator(_storable)]
+
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_MAX_LENGTH = 320
+
+
+def _email(value: str) -> str:
+    if not EMAIL_PATTERN.match(value):
+        raise ValueError("must be an email address, such as john.doe@example.com")
+    return value
+
+
+# A contact's or a member's email: the pattern is documented, and a mismatch reads as such.
+EmailAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=EMAIL_MAX_LENGTH),
+    AfterValidator(_email),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": EMAIL_MAX_LENGTH,
+            "pattern": EMAIL_PATTERN.pattern,
+            "example": "john.doe@example.com",
+        }
+    ),
+]
 
 
 def refuse_nul(value: Any) -> Any:
@@ -126,6 +154,11 @@ class Page(ResponseModel, Generic[ItemT]):
     page: int
     limit: int
     total_pages: int
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """``Page[CallDto]`` is ``CallPageDto`` in the OpenAPI document and in clients."""
+        return "".join(getattr(p, "__name__", "").removesuffix("Dto") for p in params) + "PageDto"
 
     @classmethod
     def of(cls, items: list[ItemT], *, total: int, query: PageQuery) -> Self:

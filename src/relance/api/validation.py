@@ -20,7 +20,8 @@ def first_error(errors: Sequence[Any]) -> ValidationFailed:
     location: Location = tuple(
         WireName(p) if isinstance(p, str) else p for p in first.get("loc", ()) if p not in _SOURCES
     )
-    message = first.get("msg", "invalid value")
+    # A validator's ValueError reads as its own message, without Pydantic's prefix.
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
     if first.get("type") == "extra_forbidden":
         message = "unknown field"
     return ValidationFailed(message, at=location)

@@ -1,6 +1,11 @@
 """The engine for SQLite (embedded default) or PostgreSQL, and a statement counter."""
 
+import os
+import socket
+
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from relance.db.dialect import configure_engine
@@ -39,6 +44,49 @@ def connections_in_use(engine: AsyncEngine) -> int:
     """How many of the engine's pooled connections are checked out now."""
     checkedout = getattr(engine.sync_engine.pool, "checkedout", None)
     return checkedout() if checkedout else 0
+
+
+def describe(url: str) -> str:
+    """Where ``url`` points, for a person: ``the SQLite database at /srv/relance.db`` (a
+    relative path made absolute), ``the PostgreSQL database at postgresql://u:***@h/db``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            return "an in-memory SQLite database"
+        return f"the SQLite database at {os.path.abspath(parsed.database)}"
+    shown = parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
+    return f"the PostgreSQL database at {shown}"
+
+
+def missing_directory(url: str) -> str | None:
+    """The directory a SQLite file would be created in, when it does not exist. Checked
+    before connecting: SQLite's own error ("unable to open database file") says less, and
+    aiosqlite can leave a thread behind that outlives the event loop."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    directory = os.path.dirname(os.path.abspath(parsed.database))
+    return None if os.path.isdir(directory) else directory
+
+
+def unreachable_reason(error: BaseException, *, connecting: bool = False) -> str | None:
+    """Why the database could not be reached, in a few words; None when ``error`` is not
+    a failure to connect to it or to open it. While ``connecting`` (the first statement
+    a command sends), any error of the database's driver is one: a role or a database
+    that does not exist, a password refused."""
+    root = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    if isinstance(root, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(root, socket.gaierror):
+        return "unknown host"
+    if isinstance(root, TimeoutError):
+        return "timed out"
+    if isinstance(error, OSError | OperationalError | InterfaceError) or (
+        connecting and isinstance(error, DBAPIError)
+    ):
+        text = str(root).strip()
+        return text.splitlines()[0] if text else type(root).__name__
+    return None
 
 
 def count_statements(engine: AsyncEngine) -> "StatementCounter":

@@ -6,6 +6,7 @@ from relance.api import batches
 from relance.api.admin import shaping
 from relance.api.admin.schemas import (
     AddWorkspaceMemberDto,
+    AdminWorkspaceDto,
     ApiKeyDto,
     CreateApiKeyDto,
     CreateMemberDto,
@@ -14,16 +15,22 @@ from relance.api.admin.schemas import (
     MemberDto,
     OrganizationDto,
     UpdateOrganizationDto,
-    WorkspaceDto,
     WorkspaceMembershipDto,
 )
 from relance.api.deps import AdminSession, path_id
+from relance.api.responses import error_responses
+from relance.api.v1.schemas import ErrorDto
 from relance.tenancy import service
 
 router = APIRouter(prefix="/admin/v1", tags=["Admin"])
 
 
-@router.post("/organizations", status_code=201)
+def errors(*statuses: int) -> dict[int | str, dict]:
+    """Every admin path checks the token (401) and is 404 while RELANCE_ADMIN_TOKEN is unset."""
+    return error_responses(ErrorDto, 401, 404, *statuses)
+
+
+@router.post("/organizations", status_code=201, responses=errors(400))
 async def create_organization(
     body: CreateOrganizationDto, session: AdminSession
 ) -> OrganizationDto:
@@ -33,7 +40,7 @@ async def create_organization(
     return shaping.organization(organization)
 
 
-@router.patch("/organizations/{id}")
+@router.patch("/organizations/{id}", responses=errors(400))
 async def update_organization(
     id: str, body: UpdateOrganizationDto, session: AdminSession
 ) -> OrganizationDto:
@@ -46,17 +53,17 @@ async def update_organization(
     return shaping.organization(organization)
 
 
-@router.post("/organizations/{id}/workspaces", status_code=201)
+@router.post("/organizations/{id}/workspaces", status_code=201, responses=errors(400))
 async def create_workspace(
     id: str, body: CreateWorkspaceDto, session: AdminSession
-) -> WorkspaceDto:
+) -> AdminWorkspaceDto:
     workspace = await service.create_workspace(
         session, organization_id=path_id(id, "Organization"), name=body.name
     )
     return shaping.workspace(workspace)
 
 
-@router.post("/organizations/{id}/members", status_code=201)
+@router.post("/organizations/{id}/members", status_code=201, responses=errors(400, 409))
 async def create_member(id: str, body: CreateMemberDto, session: AdminSession) -> MemberDto:
     workspaces = batches.read(body.workspace_ids, field="workspace_ids")
     with batches.first_invalid_item_wins(workspaces):
@@ -71,7 +78,7 @@ async def create_member(id: str, body: CreateMemberDto, session: AdminSession) -
     return shaping.member(new)
 
 
-@router.post("/workspaces/{id}/members", status_code=201)
+@router.post("/workspaces/{id}/members", status_code=201, responses=errors(400, 409))
 async def add_workspace_member(
     id: str, body: AddWorkspaceMemberDto, session: AdminSession
 ) -> WorkspaceMembershipDto:
@@ -83,7 +90,7 @@ async def add_workspace_member(
     return shaping.workspace_membership(membership)
 
 
-@router.post("/organizations/{id}/api-keys", status_code=201)
+@router.post("/organizations/{id}/api-keys", status_code=201, responses=errors(400))
 async def create_api_key(id: str, body: CreateApiKeyDto, session: AdminSession) -> ApiKeyDto:
     workspaces = batches.read(body.workspace_ids, field="workspace_ids")
     with batches.first_invalid_item_wins(workspaces):
@@ -97,7 +104,7 @@ async def create_api_key(id: str, body: CreateApiKeyDto, session: AdminSession) 
     return shaping.api_key(new)
 
 
-@router.delete("/api-keys/{id}", status_code=204)
+@router.delete("/api-keys/{id}", status_code=204, responses=errors())
 async def revoke_api_key(id: str, session: AdminSession) -> Response:
     await service.revoke_api_key(session, api_key_id=path_id(id, "API key"))
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from relance.api.batches import Checked
-from relance.api.schemas import RequestModel, ResponseModel, Timestamp
+from relance.api.schemas import EmailAddress, RequestModel, ResponseModel, Timestamp
 from relance.plans import Plan, SubscriptionStatus, parse_plan
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
@@ -43,7 +43,7 @@ class CreateWorkspaceDto(RequestModel):
     name: Name
 
 
-class WorkspaceDto(ResponseModel):
+class AdminWorkspaceDto(ResponseModel):
     id: uuid.UUID
     name: str
     organization_id: uuid.UUID
@@ -51,12 +51,7 @@ class WorkspaceDto(ResponseModel):
 
 
 class CreateMemberDto(RequestModel):
-    email: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-        ),
-    ]
+    email: EmailAddress
     first_name: Annotated[str, StringConstraints(max_length=255)] | None = None
     last_name: Annotated[str, StringConstraints(max_length=255)] | None = None
     workspace_ids: list[Checked[uuid.UUID]] | None = None
@@ -103,6 +98,17 @@ class ApiKeyDto(ResponseModel):
 
 
 # Results the command line prints that no admin path answers: the same camelCase models.
+
+
+class ApiKeySummaryDto(ResponseModel):
+    """An API key as listed: never the clear key, which is not stored."""
+
+    id: uuid.UUID
+    name: str
+    mode: str
+    workspace_ids: list[uuid.UUID] | None
+    created_at: Timestamp
+    revoked_at: Timestamp | None
 
 
 class RevokedApiKeyDto(ResponseModel):

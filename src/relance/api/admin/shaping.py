@@ -3,14 +3,15 @@
 from typing import TYPE_CHECKING
 
 from relance.api.admin.schemas import (
+    AdminWorkspaceDto,
     ApiKeyDto,
+    ApiKeySummaryDto,
     DemoMemberDto,
     DemoTenantDto,
     MemberDto,
     OrganizationDto,
     PurgedRunsDto,
     RevokedApiKeyDto,
-    WorkspaceDto,
     WorkspaceMembershipDto,
     WorkspaceMembershipRefDto,
 )
@@ -26,8 +27,8 @@ def organization(organization: Organization) -> OrganizationDto:
     return OrganizationDto.model_validate(organization, from_attributes=True)
 
 
-def workspace(workspace: Workspace) -> WorkspaceDto:
-    return WorkspaceDto.model_validate(workspace, from_attributes=True)
+def workspace(workspace: Workspace) -> AdminWorkspaceDto:
+    return AdminWorkspaceDto.model_validate(workspace, from_attributes=True)
 
 
 def member(new: NewMember) -> MemberDto:
@@ -57,6 +58,17 @@ def api_key(new: NewApiKey) -> ApiKeyDto:
         mode=k.mode,
         workspace_ids=k.workspace_ids,
         created_at=k.created_at,
+    )
+
+
+def api_key_summary(api_key: ApiKey) -> ApiKeySummaryDto:
+    return ApiKeySummaryDto(
+        id=api_key.id,
+        name=api_key.name,
+        mode=api_key.mode,
+        workspace_ids=api_key.workspace_ids,
+        created_at=api_key.created_at,
+        revoked_at=api_key.revoked_at,
     )
 
 

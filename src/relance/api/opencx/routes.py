@@ -7,29 +7,18 @@ from fastapi import APIRouter, Body, Depends
 from relance.api.deps import TenantSession, get_settings, path_id
 from relance.api.opencx import shaping
 from relance.api.opencx.schemas import (
-    ADD_CONTACTS_REQUEST_SCHEMA,
     AddContactsToSequenceInput,
     AddContactsToSequenceOutput,
-    ErrorDto,
+    OpenCXErrorDto,
     RunDto,
 )
+from relance.api.responses import error_responses
 from relance.opencx import service
 from relance.settings import Settings
 
 router = APIRouter(prefix="/opencx", tags=["OpenCX"])
 
-_ERRORS: dict[int | str, dict] = {
-    status: {"model": ErrorDto, "description": description}
-    for status, description in {
-        400: "Bad Request",
-        401: "Unauthorized",
-        403: "Forbidden",
-        404: "Not Found",
-        413: "Payload Too Large",
-        429: "Too Many Requests",
-        500: "Internal Server Error",
-    }.items()
-}
+_ERRORS = error_responses(OpenCXErrorDto, 400, 401, 403, 404, 429)
 
 
 @router.post(
@@ -37,12 +26,6 @@ _ERRORS: dict[int | str, dict] = {
     operation_id="addContactsToSequence",
     summary="Add contacts to a continuous sequence",
     responses=_ERRORS,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": ADD_CONTACTS_REQUEST_SCHEMA}},
-        }
-    },
 )
 async def add_contacts_to_sequence(
     sequence_id: str,

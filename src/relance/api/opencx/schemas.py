@@ -1,64 +1,61 @@
 """The /opencx wire format: snake case, as the OpenCX spec has it."""
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from relance.api.schemas import Timestamp, refuse_nul
 from relance.opencx.items import EMAIL_PATTERN, UUID_PATTERN
 
 MAX_ITEMS = 1000
 
-# The spec's AddContactsToSequenceInput, with Relance's bounds on the list.
-ADD_CONTACTS_REQUEST_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "contacts": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": MAX_ITEMS,
-            "items": {
-                "anyOf": [
-                    {
-                        "type": "object",
-                        "properties": {
-                            "id": {
-                                "type": "string",
-                                "format": "uuid",
-                                "pattern": UUID_PATTERN.pattern,
-                            }
-                        },
-                        "required": ["id"],
-                    },
-                    {
-                        "type": "object",
-                        "properties": {
-                            "email": {
-                                "type": "string",
-                                "format": "email",
-                                "pattern": EMAIL_PATTERN.pattern,
-                            }
-                        },
-                        "required": ["email"],
-                    },
-                    {
-                        "type": "object",
-                        "properties": {"phone_number": {"type": "string"}},
-                        "required": ["phone_number"],
-                    },
-                ]
-            },
-        }
-    },
-    "required": ["contacts"],
+
+def _item(title: str, key: str, schema: dict[str, Any], example: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "type": "object",
+        "properties": {key: {**schema, "example": example}},
+        "required": [key],
+    }
+
+
+# The spec's item: an object with an id, an email or a phone number (several may be sent).
+ITEM_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        _item(
+            "ContactById",
+            "id",
+            {"type": "string", "format": "uuid", "pattern": UUID_PATTERN.pattern},
+            "123e4567-e89b-12d3-a456-426614174000",
+        ),
+        _item(
+            "ContactByEmail",
+            "email",
+            {"type": "string", "format": "email", "pattern": EMAIL_PATTERN.pattern},
+            "lea@example.com",
+        ),
+        _item("ContactByPhoneNumber", "phone_number", {"type": "string"}, "+33612345678"),
+    ]
 }
+
+# Read item by item by relance.opencx.items, so that an unusable item is an outcome of the
+# run rather than a 400 for the whole request; documented as the spec's anyOf.
+Item = Annotated[Any, WithJsonSchema(ITEM_SCHEMA)]
 
 
 class AddContactsToSequenceInput(BaseModel):
-    """Items are read by relance.opencx.items, which applies the spec's anyOf."""
-
-    contacts: list[Any] = Field(min_length=1, max_length=MAX_ITEMS)
+    contacts: list[Item] = Field(
+        min_length=1,
+        max_length=MAX_ITEMS,
+        examples=[
+            [
+                {"email": "lea@example.com", "phone_number": "06 12 34 56 78"},
+                {"phone_number": "+32 470 12 34 56"},
+                {"id": "123e4567-e89b-12d3-a456-426614174000"},
+            ]
+        ],
+    )
 
     _no_nul = field_validator("contacts", mode="after")(refuse_nul)
 
@@ -70,8 +67,10 @@ class AddContactsToSequenceOutput(BaseModel):
 
 
 class RunItemDto(BaseModel):
-    input: Any
-    outcome: str
+    input: Any = Field(
+        description="The item as it was sent", examples=[{"email": "lea@example.com"}]
+    )
+    outcome: str = Field(examples=["created_and_added"])
     contact_id: uuid.UUID | None
 
 
@@ -79,11 +78,16 @@ class RunDto(BaseModel):
     run_id: uuid.UUID
     sequence_id: uuid.UUID
     created_at: Timestamp
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(
+        description="How many items had each outcome",
+        examples=[{"created_and_added": 2, "already_in_sequence": 1}],
+    )
     items: list[RunItemDto]
 
 
-class ErrorDto(BaseModel):
+class OpenCXErrorDto(BaseModel):
+    """OpenCX's ErrorDto, named apart from /v1's error body in the OpenAPI document."""
+
     statusCode: int  # noqa: N815 - the spec's name
     message: str
     error: str

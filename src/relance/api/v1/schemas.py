@@ -7,6 +7,7 @@ from pydantic import BeforeValidator, Field, StringConstraints
 
 from relance.api.batches import Checked
 from relance.api.schemas import (
+    EmailAddress,
     Page,
     PageQuery,
     RequestModel,
@@ -21,10 +22,7 @@ from relance.sequences.filters import Filter
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-]
+Email = EmailAddress
 RawPhoneNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
