@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from relance.calls import repository as calls_repository
 from relance.db.migrate import upgrade_to_head
-from relance.enrolments import repository
+from relance.enrolments import status_repository as repository
 from relance.plans import Plan
 from relance.tenancy.database import Database
 from relance.tenancy.scope import TenantScope

@@ -48,6 +48,25 @@ def insert_ignoring_conflicts(
     return module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
 
 
+def insert_adding_on_conflict(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    *,
+    conflict_columns: list[str],
+    add_to: str,
+    rows: list[dict],
+) -> Any:
+    """``INSERT rows ... ON CONFLICT (columns) DO UPDATE SET add_to = add_to + excluded.add_to``
+    in the session's dialect: a counter row created or moved by a delta, in one statement,
+    whatever a concurrent transaction did to it first."""
+    module = postgresql if dialect_name(session) == "postgresql" else sqlite
+    statement = module.insert(model).values(rows)
+    column = model.__table__.c[add_to]
+    return statement.on_conflict_do_update(
+        index_elements=conflict_columns, set_={add_to: column + statement.excluded[add_to]}
+    )
+
+
 async def lock_workspace_contacts(session: AsyncSession, workspace_id: uuid.UUID) -> None:
     """Hold, until commit, the right to create contacts by email or number in a workspace.
 

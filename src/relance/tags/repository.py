@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.dialect import insert_ignoring_conflicts
-from relance.db.models import SequenceContactTag, Tag
+from relance.db.models import SequenceContact, SequenceContactTag, Tag
 
 
 def label_key(label: str) -> str:
@@ -74,27 +74,31 @@ async def tags_of(
 
 
 async def attach(
-    session: AsyncSession,
-    *,
-    workspace_id: uuid.UUID,
-    enrolment_id: uuid.UUID,
-    tag_ids: Collection[uuid.UUID],
-) -> None:
-    """Put tags on a sequence contact; those already there stay once."""
-    if tag_ids:
-        statement = insert_ignoring_conflicts(
-            session,
-            SequenceContactTag,
-            conflict_columns=["sequence_contact_id", "tag_id"],
-        )
-        await session.execute(
-            statement.values(
-                [
-                    {"sequence_contact_id": enrolment_id, "tag_id": t, "workspace_id": workspace_id}
-                    for t in tag_ids
-                ]
-            )
-        )
+    session: AsyncSession, *, enrolment: SequenceContact, tag_ids: Collection[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Put tags on an active sequence contact; those already there stay once. Returns the
+    tags put on now. Each row carries its enrolment's order (``SequenceContactTag``)."""
+    if not tag_ids:
+        return []
+    statement = insert_ignoring_conflicts(
+        session, SequenceContactTag, conflict_columns=["sequence_contact_id", "tag_id"]
+    )
+    rows = await session.scalars(
+        statement.values(
+            [
+                {
+                    "sequence_contact_id": enrolment.id,
+                    "tag_id": t,
+                    "workspace_id": enrolment.workspace_id,
+                    "sequence_id": enrolment.sequence_id,
+                    "enrolment_created_at": enrolment.created_at,
+                    "enrolment_deleted_at": enrolment.deleted_at,
+                }
+                for t in tag_ids
+            ]
+        ).returning(SequenceContactTag.tag_id)
+    )
+    return list(rows)
 
 
 async def detach(
@@ -103,8 +107,9 @@ async def detach(
     enrolment_id: uuid.UUID,
     keep: Collection[uuid.UUID] | None = None,
     only: Collection[uuid.UUID] | None = None,
-) -> None:
-    """Take tags off a sequence contact: all but ``keep``, or just ``only``."""
+) -> list[uuid.UUID]:
+    """Take tags off a sequence contact: all but ``keep``, or just ``only``; returns the
+    tags taken off."""
     statement = delete(SequenceContactTag).where(
         SequenceContactTag.sequence_contact_id == enrolment_id
     )
@@ -112,7 +117,7 @@ async def detach(
         statement = statement.where(SequenceContactTag.tag_id.not_in(list(keep)))
     if only is not None:
         statement = statement.where(SequenceContactTag.tag_id.in_(list(only)))
-    await session.execute(statement)
+    return list(await session.scalars(statement.returning(SequenceContactTag.tag_id)))
 
 
 async def delete_tag(session: AsyncSession, tag_id: uuid.UUID) -> None:
