@@ -217,15 +217,17 @@ class SequenceContact(Base, WorkspaceOwned):
     __table_args__ = (
         UniqueConstraint("sequence_id", "contact_id"),
         # Serves the list operation's ORDER BY directly. Partial, because with deleted_at
-        # as a key column PostgreSQL could only use it for ORDER BY deleted_at, created_at.
-        # workspace_id rides along so that the tenant filter keeps the page's OFFSET scan
-        # index-only.
+        # as a leading key column PostgreSQL could only use it for ORDER BY deleted_at,
+        # created_at. workspace_id rides along so that the tenant filter keeps the page's
+        # OFFSET scan index-only, and deleted_at (always NULL here) too: SQLite reads a
+        # column of the partial index's WHERE from the table otherwise.
         Index(
             "ix_sequence_contacts_active_order",
             "sequence_id",
             "created_at",
             "id",
             "workspace_id",
+            "deleted_at",
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
@@ -236,6 +238,7 @@ class SequenceContact(Base, WorkspaceOwned):
             "created_at",
             "id",
             "workspace_id",
+            "deleted_at",
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
@@ -289,6 +292,7 @@ class SequenceContactTag(Base, WorkspaceOwned):
             "enrolment_created_at",
             "sequence_contact_id",
             "workspace_id",
+            "enrolment_deleted_at",  # as deleted_at above
             sqlite_where=text("enrolment_deleted_at IS NULL"),
             postgresql_where=text("enrolment_deleted_at IS NULL"),
         ),

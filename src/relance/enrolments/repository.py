@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -72,9 +72,10 @@ async def share_lock(session: AsyncSession, contact_ids: Collection[uuid.UUID]) 
 # --- the sequence -----------------------------------------------------------------------
 
 
-def is_live() -> ColumnElement[bool]:
-    """A sequence not soft-deleted (the tenant scope adds the rest)."""
-    return Sequence.deleted_at.is_(None)
+def is_live(sequences: Any = Sequence) -> ColumnElement[bool]:
+    """A sequence not soft-deleted (the tenant scope adds the rest); ``sequences`` is the
+    model, or for a Core read the table's columns (``Sequence.__table__.c``)."""
+    return sequences.deleted_at.is_(None)
 
 
 async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence | None:

@@ -39,8 +39,14 @@ async def live_sequence(session: AsyncSession, *, sequence_id: uuid.UUID) -> Seq
     """The sequence; 404 when unknown, deleted or out of scope."""
     sequence = await repository.live_sequence(session, sequence_id)
     if sequence is None:
-        raise NotFound("Sequence not found")
+        raise sequence_not_found()
     return sequence
+
+
+def sequence_not_found() -> NotFound:
+    """The 404 of a sequence unknown, deleted or out of scope, for readers that look it up
+    themselves (the list reads it with its total)."""
+    return NotFound("Sequence not found")
 
 
 async def active_enrolment(

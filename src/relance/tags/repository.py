@@ -1,14 +1,16 @@
 """Queries on tags and on the tags of sequence contacts."""
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, Select, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.dialect import insert_ignoring_conflicts
 from relance.db.models import SequenceContact, SequenceContactTag, Tag
+from relance.tenancy.scope import scoped
 
 
 def label_key(label: str) -> str:
@@ -71,6 +73,31 @@ async def tags_of(
         for enrolment_id, tag in rows:
             by_enrolment[enrolment_id].append(tag)
     return by_enrolment
+
+
+async def tags_of_page(
+    session: AsyncSession, enrolment_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Row]]:
+    """The tags of a page of sequence contacts as rows (``id``, ``label``,
+    ``is_success_tag``), by label, in one Core statement."""
+    by_enrolment: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    if enrolment_ids:
+        rows = await session.execute(_tags_of_page(), {"enrolment_ids": list(enrolment_ids)})
+        for row in rows:
+            by_enrolment[row.sequence_contact_id].append(row)
+    return by_enrolment
+
+
+@functools.cache
+def _tags_of_page() -> Select:
+    links, tags = SequenceContactTag.__table__.c, Tag.__table__.c
+    return scoped(
+        select(links.sequence_contact_id, tags.id, tags.label, tags.is_success_tag)
+        .select_from(SequenceContactTag.__table__)
+        .join(Tag.__table__, tags.id == links.tag_id)
+        .where(links.sequence_contact_id.in_(bindparam("enrolment_ids", expanding=True)))
+        .order_by(links.sequence_contact_id, tags.label_key, tags.id)
+    )
 
 
 async def attach(

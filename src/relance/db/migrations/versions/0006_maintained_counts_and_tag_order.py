@@ -9,6 +9,8 @@ large sequence, for every page). They are kept instead, per (sequence, status) a
 (sequence, tag), like the assignees' loads; this migration creates them from a recount.
 A tag's rows also get a copy of their enrolment's sequence, ``created_at`` and
 ``deleted_at``, so that a page of ``?tag=`` is a range of one index, in the list's order.
+The enrolments' partial indexes for the list take ``deleted_at`` as a last column, so that
+SQLite walks a page's OFFSET in the index alone.
 """
 
 from collections.abc import Sequence
@@ -65,11 +67,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             'ix_sequence_contact_tags_active_order',
-            ['tag_id', 'sequence_id', 'enrolment_created_at', 'sequence_contact_id', 'workspace_id'],
+            ['tag_id', 'sequence_id', 'enrolment_created_at', 'sequence_contact_id', 'workspace_id',
+             'enrolment_deleted_at'],
             unique=False,
             sqlite_where=sa.text('enrolment_deleted_at IS NULL'),
             postgresql_where=sa.text('enrolment_deleted_at IS NULL'),
         )
+    _active_indexes(with_deleted_at=True)
     op.execute(
         "INSERT INTO sequence_status_counts (sequence_id, status, active_count, workspace_id) "
         "SELECT sequence_id, status, COUNT(*), workspace_id FROM sequence_contacts "
@@ -84,7 +88,29 @@ def upgrade() -> None:
     )
 
 
+def _active_indexes(*, with_deleted_at: bool) -> None:
+    """The enrolments' partial indexes for the list, with or without ``deleted_at`` (always
+    NULL in them) as a last column: without it, SQLite reads each row the OFFSET walks from
+    the table, to check the index's WHERE."""
+    last = ['deleted_at'] if with_deleted_at else []
+    with op.batch_alter_table('sequence_contacts', schema=None) as batch_op:
+        for name, columns in (
+            ('ix_sequence_contacts_active_order', ['sequence_id', 'created_at', 'id', 'workspace_id']),
+            ('ix_sequence_contacts_active_status',
+             ['sequence_id', 'status', 'created_at', 'id', 'workspace_id']),
+        ):
+            batch_op.drop_index(name)
+            batch_op.create_index(
+                name,
+                columns + last,
+                unique=False,
+                sqlite_where=sa.text('deleted_at IS NULL'),
+                postgresql_where=sa.text('deleted_at IS NULL'),
+            )
+
+
 def downgrade() -> None:
+    _active_indexes(with_deleted_at=False)
     with op.batch_alter_table('sequence_contact_tags', schema=None) as batch_op:
         batch_op.drop_index(
             'ix_sequence_contact_tags_active_order',
