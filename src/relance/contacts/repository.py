@@ -1,16 +1,16 @@
 """Queries on contacts and their phone numbers."""
 
-import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
+from typing import NamedTuple
 
-from sqlalchemy import Row, Select, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.db.dialect import json_rows, json_uuid, read_json_rows
 from relance.db.models import Contact, PhoneNumber
 from relance.enrolments.repository import Lock, locked
-from relance.tenancy.scope import scoped
 
 
 async def get(
@@ -67,27 +67,27 @@ async def phone_numbers_of(
     return by_contact
 
 
-async def numbers_of_page(
-    session: AsyncSession, contact_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[Row]]:
-    """The numbers of a page of contacts as rows (``id``, ``number``), in each contact's
-    order, in one Core statement (no ORM objects for a read-only page)."""
-    by_contact: dict[uuid.UUID, list[Row]] = defaultdict(list)
-    if contact_ids:
-        rows = await session.execute(_numbers_of_page(), {"contact_ids": list(contact_ids)})
-        for row in rows:
-            by_contact[row.contact_id].append(row)
-    return by_contact
+class PageNumber(NamedTuple):
+    id: uuid.UUID
+    number: str
 
 
-@functools.cache
-def _numbers_of_page() -> Select:
+def numbers_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
+    """For a page's statement: the numbers of the contact ``contact_id`` names, in its
+    order, as one JSON value (``read_numbers``)."""
     numbers = PhoneNumber.__table__.c
-    return scoped(
-        select(numbers.contact_id, numbers.id, numbers.number)
-        .where(numbers.contact_id.in_(bindparam("contact_ids", expanding=True)))
-        .order_by(numbers.contact_id, numbers.position)
+    columns = [numbers.id, numbers.number, numbers.position]
+    return (
+        select(json_rows(dialect, columns, [numbers.position]))
+        .where(numbers.contact_id == contact_id)
+        .scalar_subquery()
     )
+
+
+def read_numbers(value: str | list | None) -> list[PageNumber]:
+    """What ``numbers_json`` gave."""
+    rows = read_json_rows(value, key=lambda row: row[2])
+    return [PageNumber(json_uuid(id_), number) for id_, number, _ in rows]
 
 
 async def insert_contacts(session: AsyncSession, rows: list[dict]) -> None:

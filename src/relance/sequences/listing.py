@@ -13,18 +13,21 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calls import repository as calls_repository
+from relance.calls.repository import PageCall
 from relance.contacts import repository as contacts_repository
+from relance.contacts.repository import PageNumber
 from relance.enrolments.service import sequence_not_found
 from relance.sequences import repository
 from relance.tags import repository as tags_repository
+from relance.tags.repository import PageTag
 
 
 @dataclass(frozen=True, slots=True)
 class EnrolledContact:
     enrolment: Row  # the page's row: the enrolment and its contact (``contacts_page``)
-    phone_numbers: list[Row]
-    tags: list[Row]
-    calls: list[Row]
+    phone_numbers: list[PageNumber]
+    tags: list[PageTag]
+    calls: list[PageCall]
 
 
 async def list_contacts(
@@ -37,8 +40,8 @@ async def list_contacts(
     tag: str | None = None,
 ) -> tuple[int, list[EnrolledContact]]:
     """How many active contacts match, and a page of them, oldest enrolment first, with
-    their numbers, tags and calls in this sequence (newest first): the sequence and the
-    total in one statement, the page in one, its numbers, tags and calls in one each."""
+    their numbers, tags and calls in this sequence (newest first): the sequence with the
+    total in one statement, the page with everything it shows in another."""
     header = await repository.list_header(
         session,
         sequence_id=sequence_id,
@@ -58,20 +61,12 @@ async def list_contacts(
         limit=limit,
         total=header.total,
     )
-    if not rows:
-        return header.total, []
-    contact_ids = [row.contact_id for row in rows]
-    numbers = await contacts_repository.numbers_of_page(session, contact_ids)
-    tags = await tags_repository.tags_of_page(session, [row.id for row in rows])
-    calls = await calls_repository.calls_of_page(
-        session, sequence_id=sequence_id, contact_ids=contact_ids
-    )
     return header.total, [
         EnrolledContact(
             row,
-            numbers.get(row.contact_id, []),
-            tags.get(row.id, []),
-            calls.get(row.contact_id, []),
+            contacts_repository.read_numbers(row.numbers),
+            tags_repository.read_tags(row.tags),
+            calls_repository.read_calls(row.calls),
         )
         for row in rows
     ]

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, Row, Select, String, Uuid, bindparam, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.calls.repository import calls_json
+from relance.contacts.repository import numbers_json
+from relance.db.dialect import dialect_name
 from relance.db.models import (
     Contact,
     Sequence,
@@ -24,6 +27,7 @@ from relance.db.models import (
     Tag,
 )
 from relance.enrolments.repository import is_live
+from relance.tags.repository import tags_json
 from relance.tenancy.scope import scoped
 
 _SEQUENCES = Sequence.__table__
@@ -159,8 +163,11 @@ async def contacts_page(
     total: int,
 ) -> list[Row]:
     """A page of the sequence's ``total`` matching active contacts, oldest enrolment first,
-    as rows of the enrolment (``id``, ``status``, ``created_at``, ``assignee_id``) and of
-    its contact (``contact_id``, ``first_name``, ``last_name``, ``email``, ``company``).
+    as rows of the enrolment (``id``, ``status``, ``created_at``, ``assignee_id``), of
+    its contact (``contact_id``, ``first_name``, ``last_name``, ``email``, ``company``),
+    and of the contact's ``numbers``, the enrolment's ``tags`` and their ``calls`` in the
+    sequence, each one JSON value (read with ``contacts.repository.read_numbers``,
+    ``tags.repository.read_tags``, ``calls.repository.read_calls``): one statement.
 
     The OFFSET runs over an index alone (an index-only scan), from the nearer end of it
     (``window``): the enrolments' partial index, or with a tag the tag rows' (which carry
@@ -170,7 +177,9 @@ async def contacts_page(
     rows_of = window(offset=offset, limit=limit, total=total)
     if rows_of.limit == 0:
         return []
-    statement = _page(status is not None, tag_id is not None, rows_of.from_the_end)
+    statement = _page(
+        dialect_name(session), status is not None, tag_id is not None, rows_of.from_the_end
+    )
     parameters = {
         "sequence_id": sequence_id,
         "status": status,
@@ -182,7 +191,7 @@ async def contacts_page(
 
 
 @functools.cache
-def _page(by_status: bool, by_tag: bool, from_the_end: bool) -> Select:
+def _page(dialect: str, by_status: bool, by_tag: bool, from_the_end: bool) -> Select:
     """``contacts_page``'s statement for one shape, built and scoped once."""
     enrolment, contact = _ENROLMENTS.c, _CONTACTS.c
     if not by_tag:
@@ -221,6 +230,9 @@ def _page(by_status: bool, by_tag: bool, from_the_end: bool) -> Select:
             contact.last_name,
             contact.email,
             contact.company,
+            numbers_json(dialect, contact.id).label("numbers"),
+            tags_json(dialect, enrolment.id).label("tags"),
+            calls_json(dialect, _SEQUENCE_ID, contact.id).label("calls"),
         )
         .select_from(page)
         .join(_ENROLMENTS, enrolment.id == page.c.id)

@@ -1,16 +1,15 @@
 """Queries on tags and on the tags of sequence contacts."""
 
-import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
+from typing import NamedTuple
 
-from sqlalchemy import Row, Select, bindparam, delete, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.dialect import insert_ignoring_conflicts
+from relance.db.dialect import insert_ignoring_conflicts, json_rows, json_uuid, read_json_rows
 from relance.db.models import SequenceContact, SequenceContactTag, Tag
-from relance.tenancy.scope import scoped
 
 
 def label_key(label: str) -> str:
@@ -75,29 +74,30 @@ async def tags_of(
     return by_enrolment
 
 
-async def tags_of_page(
-    session: AsyncSession, enrolment_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[Row]]:
-    """The tags of a page of sequence contacts as rows (``id``, ``label``,
-    ``is_success_tag``), by label, in one Core statement."""
-    by_enrolment: dict[uuid.UUID, list[Row]] = defaultdict(list)
-    if enrolment_ids:
-        rows = await session.execute(_tags_of_page(), {"enrolment_ids": list(enrolment_ids)})
-        for row in rows:
-            by_enrolment[row.sequence_contact_id].append(row)
-    return by_enrolment
+class PageTag(NamedTuple):
+    id: uuid.UUID
+    label: str
+    is_success_tag: bool
 
 
-@functools.cache
-def _tags_of_page() -> Select:
+def tags_json(dialect: str, enrolment_id: ColumnElement) -> ScalarSelect:
+    """For a page's statement: the tags of the sequence contact ``enrolment_id`` names, by
+    label, as one JSON value (``read_tags``)."""
     links, tags = SequenceContactTag.__table__.c, Tag.__table__.c
-    return scoped(
-        select(links.sequence_contact_id, tags.id, tags.label, tags.is_success_tag)
+    columns = [tags.id, tags.label, tags.is_success_tag, tags.label_key]
+    return (
+        select(json_rows(dialect, columns, [tags.label_key, tags.id]))
         .select_from(SequenceContactTag.__table__)
         .join(Tag.__table__, tags.id == links.tag_id)
-        .where(links.sequence_contact_id.in_(bindparam("enrolment_ids", expanding=True)))
-        .order_by(links.sequence_contact_id, tags.label_key, tags.id)
+        .where(links.sequence_contact_id == enrolment_id)
+        .scalar_subquery()
     )
+
+
+def read_tags(value: str | list | None) -> list[PageTag]:
+    """What ``tags_json`` gave."""
+    rows = read_json_rows(value, key=lambda row: (row[3], row[0]))
+    return [PageTag(json_uuid(id_), label, bool(success)) for id_, label, success, _ in rows]
 
 
 async def attach(
