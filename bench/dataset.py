@@ -245,6 +245,9 @@ class Generator:
                 "tag_id": self.tag_ids[label],
                 "workspace_id": self.tenant.workspace_id,
                 "created_at": enrolled,
+                "sequence_id": tally.sequence_id,
+                "enrolment_created_at": enrolled,
+                "enrolment_deleted_at": enrolled + timedelta(days=30) if deleted else None,
             }
             for label in labels
         )

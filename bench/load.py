@@ -15,7 +15,16 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.dataset import BASE, COMMON_TAG, RARE_TAG, TAGS, Chunk, Generator, Tally, Tenant
-from relance.db.models import Base, Sequence, SequenceAssignee, SequenceContact, Tag
+from relance.db.models import (
+    Base,
+    Sequence,
+    SequenceAssignee,
+    SequenceContact,
+    SequenceContactTag,
+    SequenceStatusCount,
+    SequenceTagCount,
+    Tag,
+)
 from relance.enrolments import statuses
 from relance.plans import Plan, SubscriptionStatus
 from relance.tenancy import service as tenancy
@@ -62,6 +71,7 @@ async def load(
         await _insert(session, chunk)
         for tally in (big, small_tally):
             await _assignees(session, generator, tally)
+            await _counts(session, generator, tally)
     if vacuum and database.engine.dialect.name == "postgresql":
         await _vacuum(database)
     return Dataset(
@@ -166,6 +176,33 @@ async def _assignees(session: AsyncSession, generator: Generator, tally: Tally) 
     )
 
 
+async def _counts(session: AsyncSession, generator: Generator, tally: Tally) -> None:
+    """The sequence's counts of active rows per status and per tag, as generated."""
+    workspace_id = generator.tenant.workspace_id
+    statuses_rows = [
+        {
+            "sequence_id": tally.sequence_id,
+            "status": s,
+            "workspace_id": workspace_id,
+            "active_count": n,
+        }
+        for s, n in tally.by_status.items()
+        if s is not None
+    ]
+    tag_rows = [
+        {
+            "sequence_id": tally.sequence_id,
+            "tag_id": generator.tag_ids[label],
+            "workspace_id": workspace_id,
+            "active_count": n,
+        }
+        for label, n in tally.by_tag.items()
+    ]
+    for model, rows in ((SequenceStatusCount, statuses_rows), (SequenceTagCount, tag_rows)):
+        if rows:
+            await session.execute(model.__table__.insert(), rows)
+
+
 def _is_sqlite(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
@@ -212,6 +249,7 @@ async def check(database: Database, dataset: Dataset) -> None:
         for tally in (dataset.big, dataset.small):
             await _check_loads(session, tally)
             await _check_statuses_counted(session, tally)
+            await _check_counts(session, tally)
     await _check_statuses_derived(database, {**dataset.big.sample, **dataset.small.sample})
 
 
@@ -252,6 +290,43 @@ async def _check_statuses_counted(session: AsyncSession, tally: Tally) -> None:
         raise CheckFailed(
             f"sequence {tally.sequence_id}: statuses {counted}, generated {dict(tally.by_status)}"
         )
+
+
+async def _check_counts(session: AsyncSession, tally: Tally) -> None:
+    """The maintained counts per status and per tag are those of a recount."""
+    stored_statuses = await _pairs(
+        session,
+        select(SequenceStatusCount.status, SequenceStatusCount.active_count).where(
+            SequenceStatusCount.sequence_id == tally.sequence_id
+        ),
+    )
+    status = SequenceContact.status
+    counted_statuses = await _pairs(
+        session,
+        select(status, func.count()).where(*_active(tally), status.is_not(None)).group_by(status),
+    )
+    link = SequenceContactTag
+    stored_tags = await _pairs(
+        session,
+        select(SequenceTagCount.tag_id, SequenceTagCount.active_count).where(
+            SequenceTagCount.sequence_id == tally.sequence_id
+        ),
+    )
+    counted_tags = await _pairs(
+        session,
+        select(link.tag_id, func.count())
+        .join(SequenceContact, SequenceContact.id == link.sequence_contact_id)
+        .where(*_active(tally))
+        .group_by(link.tag_id),
+    )
+    for what, stored, counted in (
+        ("statuses", stored_statuses, counted_statuses),
+        ("tags", stored_tags, counted_tags),
+    ):
+        if {k: v for k, v in stored.items() if v} != counted:
+            raise CheckFailed(
+                f"sequence {tally.sequence_id}: counts of {what} {stored}, recount {counted}"
+            )
 
 
 def _active(tally: Tally) -> tuple:

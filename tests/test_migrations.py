@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -87,10 +87,78 @@ async def test_0004_records_reached_calls_and_reads_every_call_under_way(fresh_u
                 workspace_membership_id=ids["member"], workspace_id=ids["workspace"], status=status,
                 started_at=started, created_at=moment, updated_at=moment,
             ))
-    await asyncio.to_thread(command.upgrade, alembic_config(fresh_url), "head")
+    await asyncio.to_thread(command.upgrade, alembic_config(fresh_url), "0004")
     async with engine.connect() as connection:
         stamped = dict((await connection.execute(sa.select(calls.c.status, calls.c.connected_at))).all())
         by_contact = dict((await connection.execute(sa.select(enrolments.c.contact_id, enrolments.c.status))).all())
     await engine.dispose()
     assert stamped == {"RINGING": None, "VOICEMAIL": None, "ERROR_NUMBER": None, "COMPLETED": moment}
     assert by_contact == {ids["a"]: "RUNNING", ids["b"]: "ERROR", ids["c"]: "CONNECTED"}
+
+
+async def test_0006_counts_active_rows_and_copies_their_order_onto_their_tags(fresh_url: str) -> None:
+    """Rows written under 0005 come out of 0006 counted per status and per tag, and each tag
+    row carries its enrolment's sequence, createdAt and deletedAt."""
+    from relance.db.models import Base
+
+    await asyncio.to_thread(command.upgrade, alembic_config(fresh_url), "0005")
+    table = Base.metadata.tables
+    ids = {name: uuid.uuid4() for name in ("org", "workspace", "member", "wmember", "sequence", "hot", "cold")}
+    moment = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
+    deleted = datetime(2026, 11, 30, 13, 0, 0, tzinfo=UTC)
+    # (status, deleted_at, tags) of each enrolment
+    enrolments = [("RUNNING", None, ["hot"]), ("RUNNING", None, ["hot", "cold"]), ("RUNNING", deleted, ["hot"]),
+                  ("CONNECTED", None, []), (None, None, ["cold"]), ("ERROR", deleted, [])]
+    engine = create_async_engine(fresh_url)
+    async with engine.begin() as connection:
+        await connection.execute(table["organizations"].insert().values(
+            id=ids["org"], name="O", plan="EXPERT", subscription_status="ACTIVE", created_at=moment))
+        await connection.execute(table["workspaces"].insert().values(
+            id=ids["workspace"], organization_id=ids["org"], name="W", created_at=moment))
+        await connection.execute(table["organization_memberships"].insert().values(
+            id=ids["member"], organization_id=ids["org"], email="a@example.com", created_at=moment))
+        await connection.execute(table["workspace_memberships"].insert().values(
+            id=ids["wmember"], workspace_id=ids["workspace"], organization_membership_id=ids["member"],
+            created_at=moment))
+        await connection.execute(sa.insert(table["sequences"]).values(
+            id=ids["sequence"], workspace_id=ids["workspace"], name="S", creator_membership_id=ids["member"],
+            is_continuous=False, created_at=moment, updated_at=moment))
+        for tag in ("hot", "cold"):
+            await connection.execute(table["tags"].insert().values(
+                id=ids[tag], workspace_id=ids["workspace"], label=tag, label_key=tag, is_success_tag=False,
+                created_at=moment, updated_at=moment))
+        expected_order = {}
+        for index, (status, deleted_at, tags) in enumerate(enrolments):
+            contact, enrolment = uuid.uuid4(), uuid.uuid4()
+            created = moment.replace(minute=index)
+            await connection.execute(table["contacts"].insert().values(
+                id=contact, workspace_id=ids["workspace"], first_name="", last_name="", created_at=moment,
+                updated_at=moment))
+            await connection.execute(table["sequence_contacts"].insert().values(
+                id=enrolment, sequence_id=ids["sequence"], contact_id=contact, workspace_id=ids["workspace"],
+                assigned_to_workspace_membership_id=ids["wmember"], status=status, created_at=created,
+                deleted_at=deleted_at))
+            for tag in tags:
+                await connection.execute(sa.table(
+                    "sequence_contact_tags", *(sa.column(c, sa.Uuid) for c in ("sequence_contact_id", "tag_id", "workspace_id")),
+                    sa.column("created_at", sa.DateTime)
+                ).insert().values(sequence_contact_id=enrolment, tag_id=ids[tag], workspace_id=ids["workspace"],
+                                  created_at=moment.replace(tzinfo=None)))
+                expected_order[(enrolment, ids[tag])] = (ids["sequence"], created, deleted_at)
+    await asyncio.to_thread(command.upgrade, alembic_config(fresh_url), "head")
+    async with engine.connect() as connection:
+        statuses = dict((await connection.execute(sa.text(
+            "SELECT status, active_count FROM sequence_status_counts"))).all())
+        tags = dict((await connection.execute(sa.select(
+            table["sequence_tag_counts"].c.tag_id, table["sequence_tag_counts"].c.active_count))).all())
+        links = table["sequence_contact_tags"].c
+        copied = {
+            (row[0], row[1]): (row[2], row[3], row[4])
+            for row in (await connection.execute(sa.select(
+                links.sequence_contact_id, links.tag_id, links.sequence_id, links.enrolment_created_at,
+                links.enrolment_deleted_at))).all()
+        }
+    await engine.dispose()
+    assert statuses == {"RUNNING": 2, "CONNECTED": 1}
+    assert tags == {ids["hot"]: 2, ids["cold"]: 2}
+    assert copied == expected_order

@@ -3,11 +3,11 @@
 import uuid
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from relance.db.models import Contact, Sequence, SequenceAssignee, Workspace
+from relance.db.models import Contact, Sequence, SequenceAssignee, SequenceContact, Workspace
 from relance.plans import Plan
-from relance.tenancy.scope import TenantScope, UnscopedQuery
+from relance.tenancy.scope import TenantScope, UnscopedQuery, scoped
 from tests.factory import Tenant
 
 
@@ -104,3 +104,35 @@ async def test_the_scope_filters_reads_updates_and_joins(tenants, database) -> N
         result = await session.execute(update(SequenceAssignee).values(active_load=SequenceAssignee.active_load))
         assert result.rowcount == 3
         await session.rollback()
+
+
+async def test_core_reads_are_scoped_or_refused(tenants, database) -> None:
+    """A Core SELECT (rows, not ORM objects) bypasses the ORM's loader criteria: one built by
+    ``scoped`` is filtered in every SELECT of it, subqueries and joins included, and any
+    other Core statement is refused on a scoped session, as on one with no scope at all."""
+    a = await tenants.create()
+    b = await tenants.create()
+    await seed(a, 0)
+    await seed(b, 0)
+    contacts, enrolments, workspaces = Contact.__table__, SequenceContact.__table__, Workspace.__table__
+    joined = scoped(
+        select(contacts.c.workspace_id, workspaces.c.id)
+        .join(workspaces, workspaces.c.id == contacts.c.workspace_id)
+        .where(contacts.c.id.in_(select(enrolments.c.contact_id).scalar_subquery()))
+    )
+    # The same subquery, unscoped outside: only the scope inside it keeps B's rows out.
+    enrolled = scoped(
+        select(func.count()).select_from(select(enrolments.c.id).subquery())
+    )
+    mine = uuid.UUID(a.workspace_id)
+    scope = TenantScope(uuid.UUID(a.organization_id), Plan.EXPERT, (mine,))
+    async with database.scoped_session(scope, write=False) as session:
+        assert set((await session.execute(joined)).all()) == {(mine, mine)}
+        assert await session.scalar(enrolled) == 2
+        with pytest.raises(UnscopedQuery):
+            await session.execute(select(contacts.c.id))
+        with pytest.raises(UnscopedQuery):
+            await session.execute(select(func.count()).select_from(enrolments))
+    async with database.session(write=False) as session:
+        with pytest.raises(UnscopedQuery):
+            await session.execute(joined)

@@ -1,14 +1,14 @@
 """Queries on calls."""
 
 import uuid
-from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.db.dialect import json_rows, json_timestamp, json_uuid, read_json_rows
 from relance.db.models import Call
 
 
@@ -67,17 +67,36 @@ async def page(
     return total or 0, list(rows)
 
 
-async def calls_of_page(
-    session: AsyncSession, *, sequence_id: uuid.UUID, contact_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[Call]]:
-    """Each contact's calls in the sequence, newest first, in one statement."""
-    by_contact: dict[uuid.UUID, list[Call]] = defaultdict(list)
-    if contact_ids:
-        rows = await session.scalars(
-            select(Call)
-            .where(Call.sequence_id == sequence_id, Call.contact_id.in_(list(contact_ids)))
-            .order_by(Call.contact_id, Call.created_at.desc(), Call.id.desc())
+class PageCall(NamedTuple):
+    id: uuid.UUID
+    status: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_at: datetime
+
+
+def calls_json(dialect: str, sequence_id: Any, contact_id: ColumnElement) -> ScalarSelect:
+    """For a page's statement: the calls in the sequence of the contact ``contact_id``
+    names, newest first, as one JSON value (``read_calls``)."""
+    calls = Call.__table__.c
+    columns = [calls.id, calls.status, calls.started_at, calls.ended_at, calls.created_at]
+    return (
+        select(json_rows(dialect, columns, [calls.created_at.desc(), calls.id.desc()]))
+        .where(calls.sequence_id == sequence_id, calls.contact_id == contact_id)
+        .scalar_subquery()
+    )
+
+
+def read_calls(value: str | list | None) -> list[PageCall]:
+    """What ``calls_json`` gave."""
+    rows = read_json_rows(value, key=lambda row: (row[4], row[0]), reverse=True)
+    return [
+        PageCall(
+            json_uuid(id_),
+            status,
+            json_timestamp(started_at),
+            json_timestamp(ended_at),
+            json_timestamp(created_at),
         )
-        for call in rows:
-            by_contact[call.contact_id].append(call)
-    return by_contact
+        for id_, status, started_at, ended_at, created_at in rows
+    ]

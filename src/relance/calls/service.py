@@ -142,9 +142,14 @@ async def page(
 
 def duration_seconds(call: Call) -> int | None:
     """Whole seconds from start to end, rounded down; None unless both are known."""
-    if call.started_at is None or call.ended_at is None:
+    return seconds_between(call.started_at, call.ended_at)
+
+
+def seconds_between(started_at: datetime | None, ended_at: datetime | None) -> int | None:
+    """A call's duration from its times (``duration_seconds``), for rows that are no ``Call``."""
+    if started_at is None or ended_at is None:
         return None
-    return int((call.ended_at - call.started_at).total_seconds() // 1)
+    return int((ended_at - started_at).total_seconds() // 1)
 
 
 def _move(

@@ -3,10 +3,12 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
+from typing import NamedTuple
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.db.dialect import json_rows, json_uuid, read_json_rows
 from relance.db.models import Contact, PhoneNumber
 from relance.enrolments.repository import Lock, locked
 
@@ -63,6 +65,29 @@ async def phone_numbers_of(
         for number in rows:
             by_contact[number.contact_id].append(number)
     return by_contact
+
+
+class PageNumber(NamedTuple):
+    id: uuid.UUID
+    number: str
+
+
+def numbers_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
+    """For a page's statement: the numbers of the contact ``contact_id`` names, in its
+    order, as one JSON value (``read_numbers``)."""
+    numbers = PhoneNumber.__table__.c
+    columns = [numbers.id, numbers.number, numbers.position]
+    return (
+        select(json_rows(dialect, columns, [numbers.position]))
+        .where(numbers.contact_id == contact_id)
+        .scalar_subquery()
+    )
+
+
+def read_numbers(value: str | list | None) -> list[PageNumber]:
+    """What ``numbers_json`` gave."""
+    rows = read_json_rows(value, key=lambda row: row[2])
+    return [PageNumber(json_uuid(id_), number) for id_, number, _ in rows]
 
 
 async def insert_contacts(session: AsyncSession, rows: list[dict]) -> None:

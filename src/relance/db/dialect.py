@@ -1,10 +1,14 @@
 """Everything that differs between SQLite and PostgreSQL lives here."""
 
 import uuid
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, overload
 
-from sqlalchemy import event, text
+import orjson
+from sqlalchemy import event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -47,6 +51,65 @@ def insert_ignoring_conflicts(
     """``INSERT ... ON CONFLICT (columns) DO NOTHING`` in the session's dialect."""
     module = postgresql if dialect_name(session) == "postgresql" else sqlite
     return module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
+
+
+def insert_adding_on_conflict(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    *,
+    conflict_columns: list[str],
+    add_to: str,
+    rows: list[dict],
+) -> Any:
+    """``INSERT rows ... ON CONFLICT (columns) DO UPDATE SET add_to = add_to + excluded.add_to``
+    in the session's dialect: a counter row created or moved by a delta, in one statement,
+    whatever a concurrent transaction did to it first."""
+    module = postgresql if dialect_name(session) == "postgresql" else sqlite
+    statement = module.insert(model).values(rows)
+    column = model.__table__.c[add_to]
+    return statement.on_conflict_do_update(
+        index_elements=conflict_columns, set_={add_to: column + statement.excluded[add_to]}
+    )
+
+
+def json_rows(dialect: str, columns: Sequence[Any], order_by: Sequence[Any]) -> Any:
+    """An aggregate of the group's rows as one JSON array of arrays of ``columns``, read
+    back with ``read_json_rows``: ``json_agg(json_build_array(...) ORDER BY ...)`` on
+    PostgreSQL, ``json_group_array(json_array(...))`` on SQLite, which before 3.44 cannot
+    order inside an aggregate (``read_json_rows`` sorts its rows instead)."""
+    if dialect == "postgresql":
+        return func.json_agg(aggregate_order_by(func.json_build_array(*columns), *order_by))
+    return func.json_group_array(func.json_array(*columns))
+
+
+def read_json_rows(
+    value: str | list | None, *, key: Callable[[list], Any], reverse: bool = False
+) -> list[list]:
+    """What ``json_rows`` returned. PostgreSQL's arrive decoded (asyncpg) and in the
+    aggregate's order, or NULL for no rows; SQLite's arrive as JSON text, and are sorted
+    here by ``key`` (and ``reverse``), the aggregate's ORDER BY in Python: SQLite compares
+    text by its bytes (the BINARY collation), in the order Python compares strings."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return sorted(orjson.loads(value), key=key, reverse=reverse)
+    return value
+
+
+def json_uuid(value: str) -> uuid.UUID:
+    """A UUID as the database writes it into JSON: 32 hex digits on SQLite (how it stores
+    them), the hyphenated form on PostgreSQL."""
+    return uuid.UUID(value)
+
+
+@overload
+def json_timestamp(value: str) -> datetime: ...
+@overload
+def json_timestamp(value: str | None) -> datetime | None: ...
+def json_timestamp(value: str | None) -> datetime | None:
+    """A ``UTCDateTime`` as the database writes it into JSON: ``2026-12-01 10:30:00.123000``
+    on SQLite (how it stores them), ``2026-12-01T10:30:00.123`` on PostgreSQL; both UTC."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 async def lock_workspace_contacts(session: AsyncSession, workspace_id: uuid.UUID) -> None:

@@ -217,15 +217,17 @@ class SequenceContact(Base, WorkspaceOwned):
     __table_args__ = (
         UniqueConstraint("sequence_id", "contact_id"),
         # Serves the list operation's ORDER BY directly. Partial, because with deleted_at
-        # as a key column PostgreSQL could only use it for ORDER BY deleted_at, created_at.
-        # workspace_id rides along so that the tenant filter keeps the page's OFFSET scan
-        # index-only.
+        # as a leading key column PostgreSQL could only use it for ORDER BY deleted_at,
+        # created_at. workspace_id rides along so that the tenant filter keeps the page's
+        # OFFSET scan index-only, and deleted_at (always NULL here) too: SQLite reads a
+        # column of the partial index's WHERE from the table otherwise.
         Index(
             "ix_sequence_contacts_active_order",
             "sequence_id",
             "created_at",
             "id",
             "workspace_id",
+            "deleted_at",
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
@@ -236,6 +238,7 @@ class SequenceContact(Base, WorkspaceOwned):
             "created_at",
             "id",
             "workspace_id",
+            "deleted_at",
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
@@ -271,10 +274,29 @@ class Tag(Base, WorkspaceOwned):
 
 
 class SequenceContactTag(Base, WorkspaceOwned):
-    """A tag on a contact in a sequence."""
+    """A tag on a contact in a sequence.
+
+    The row carries a copy of what the list orders and filters its enrolment by (its
+    sequence, ``created_at`` and ``deleted_at``), kept in the transaction of every change
+    of those (``relance.enrolments``), so that ``?tag=`` reads a range of one index instead
+    of joining every row of the tag to the enrolments.
+    """
 
     __tablename__ = "sequence_contact_tags"
-    __table_args__ = (Index(None, "tag_id", "sequence_contact_id"),)
+    __table_args__ = (
+        Index(None, "tag_id", "sequence_contact_id"),
+        Index(
+            "ix_sequence_contact_tags_active_order",
+            "tag_id",
+            "sequence_id",
+            "enrolment_created_at",
+            "sequence_contact_id",
+            "workspace_id",
+            "enrolment_deleted_at",  # as deleted_at above
+            sqlite_where=text("enrolment_deleted_at IS NULL"),
+            postgresql_where=text("enrolment_deleted_at IS NULL"),
+        ),
+    )
 
     sequence_contact_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("sequence_contacts.id", ondelete="CASCADE"), primary_key=True
@@ -283,6 +305,40 @@ class SequenceContactTag(Base, WorkspaceOwned):
         ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = _created_at()
+    sequence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"))
+    enrolment_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    enrolment_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SequenceStatusCount(Base, WorkspaceOwned):
+    """How many active contacts of a sequence have a status, maintained, never counted.
+
+    Kept in the transaction of every change that moves an active enrolment in or out of a
+    status (``relance.enrolments``), like the assignees' loads; no status yet is not
+    counted here (the sequence's count, the sum of its loads, holds those too).
+    """
+
+    __tablename__ = "sequence_status_counts"
+
+    sequence_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sequences.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    active_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SequenceTagCount(Base, WorkspaceOwned):
+    """How many active contacts of a sequence carry a tag, maintained, never counted."""
+
+    __tablename__ = "sequence_tag_counts"
+
+    sequence_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sequences.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    active_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Call(Base, WorkspaceOwned):

@@ -8,32 +8,24 @@ import enum
 import uuid
 from collections import Counter
 from collections.abc import Collection
-from collections.abc import Sequence as Rows
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
-    String,
     case,
-    exists,
-    literal,
     select,
     tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.call_lifecycle import CallStatus
 from relance.db.dialect import insert_ignoring_conflicts
 from relance.db.models import (
-    Call,
     Contact,
     OrganizationMembership,
-    PhoneNumber,
     Sequence,
     SequenceAssignee,
     SequenceContact,
@@ -80,9 +72,10 @@ async def share_lock(session: AsyncSession, contact_ids: Collection[uuid.UUID]) 
 # --- the sequence -----------------------------------------------------------------------
 
 
-def is_live() -> ColumnElement[bool]:
-    """A sequence not soft-deleted (the tenant scope adds the rest)."""
-    return Sequence.deleted_at.is_(None)
+def is_live(sequences: Any = Sequence) -> ColumnElement[bool]:
+    """A sequence not soft-deleted (the tenant scope adds the rest); ``sequences`` is the
+    model, or for a Core read the table's columns (``Sequence.__table__.c``)."""
+    return sequences.deleted_at.is_(None)
 
 
 async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence | None:
@@ -296,14 +289,23 @@ async def insert_enrolments(
     return [(row[0], row[1], row[2]) for row in result]
 
 
+@dataclass(frozen=True)
+class Removed:
+    sequence_id: uuid.UUID
+    assignee_id: uuid.UUID
+    id: uuid.UUID
+    status: str | None
+    workspace_id: uuid.UUID
+
+
 async def soft_delete(
     session: AsyncSession,
     *,
     sequence_id: uuid.UUID | None = None,
     contact_ids: Collection[uuid.UUID],
     now: datetime,
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Soft-delete active rows; returns (sequence id, assignee) of each row removed."""
+) -> list[Removed]:
+    """Soft-delete active rows; returns each row removed."""
     if not contact_ids:
         return []
     statement = update(SequenceContact).where(
@@ -313,21 +315,27 @@ async def soft_delete(
         statement = statement.where(SequenceContact.sequence_id == sequence_id)
     rows = await session.execute(
         statement.values(deleted_at=now).returning(
-            SequenceContact.sequence_id, SequenceContact.assigned_to_workspace_membership_id
+            SequenceContact.sequence_id,
+            SequenceContact.assigned_to_workspace_membership_id,
+            SequenceContact.id,
+            SequenceContact.status,
+            SequenceContact.workspace_id,
         )
     )
-    return [(row[0], row[1]) for row in rows]
+    return [Removed(*row) for row in rows]
 
 
 async def enrolment_of(
-    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID, share: bool = False
 ) -> SequenceContact | None:
-    """The row of this contact in this sequence, active or not."""
-    return await session.scalar(
-        select(SequenceContact).where(
-            SequenceContact.sequence_id == sequence_id, SequenceContact.contact_id == contact_id
-        )
+    """The row of this contact in this sequence, active or not; ``share`` locks it FOR
+    SHARE until commit and reads it afresh (a concurrent removal finishes first)."""
+    statement = select(SequenceContact).where(
+        SequenceContact.sequence_id == sequence_id, SequenceContact.contact_id == contact_id
     )
+    if share:
+        statement = statement.with_for_update(read=True).execution_options(populate_existing=True)
+    return await session.scalar(statement)
 
 
 async def enrolments_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
@@ -335,56 +343,5 @@ async def enrolments_of_contact(session: AsyncSession, contact_id: uuid.UUID) ->
     return list(
         await session.scalars(
             select(SequenceContact.id).where(SequenceContact.contact_id == contact_id)
-        )
-    )
-
-
-# --- the derived status -----------------------------------------------------------------
-
-
-async def status_facts(
-    session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], under_way: Collection[str]
-) -> Rows[Row[Any]]:
-    """The facts ``enrolments.statuses`` derives each enrolment's status from, in one
-    statement, as rows of ``enrolment_id`` and the fields of ``StatusFacts``;
-    ``under_way`` is the rule's set of statuses of a call still in progress."""
-    same_pair = (Call.sequence_id == SequenceContact.sequence_id) & (
-        Call.contact_id == SequenceContact.contact_id
-    )
-    last_call = (
-        select(Call.status)
-        .where(same_pair, Call.status != CallStatus.NOT_INITIATED.value)
-        .order_by(Call.created_at.desc(), Call.id.desc())
-        .limit(1)
-        .correlate(SequenceContact)
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(
-            SequenceContact.id.label("enrolment_id"),
-            exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
-            exists()
-            .where(PhoneNumber.contact_id == SequenceContact.contact_id)
-            .label("has_number"),
-            exists().where(same_pair, Call.status.in_(list(under_way))).label("under_way"),
-            last_call.label("last_call"),
-        ).where(SequenceContact.id.in_(list(enrolment_ids)))
-    )
-    return rows.all()
-
-
-async def store_statuses(session: AsyncSession, *, statuses: dict[uuid.UUID, str | None]) -> None:
-    """Write several enrolments' statuses in one statement."""
-    if not statuses:
-        return
-    await session.execute(
-        update(SequenceContact)
-        .where(SequenceContact.id.in_(list(statuses)))
-        .values(
-            status=case(
-                {key: literal(value, String) for key, value in statuses.items()},
-                value=SequenceContact.id,
-                else_=SequenceContact.status,
-            )
         )
     )

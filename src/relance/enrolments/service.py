@@ -1,8 +1,10 @@
 """Enrolments (sequence contacts): enrolling and withdrawing contacts; the assignees.
 
 Every path that changes which contacts are active in a sequence goes through here, so
-that the assignees' maintained loads (``SequenceAssignee.active_load``) stay exact. Each
-function issues a fixed number of statements whatever the batch size.
+that the assignees' maintained loads (``SequenceAssignee.active_load``) stay exact, and
+with them the counts per status and per tag (``enrolments.counts``) and the copy of each
+enrolment's order on its tag rows. Each function issues a fixed number of statements
+whatever the batch size.
 
 Locks are taken in one order, so that concurrent changes wait for each other instead of
 deadlocking (on PostgreSQL; SQLite serializes writers):
@@ -11,7 +13,8 @@ deadlocking (on PostgreSQL; SQLite serializes writers):
    an enrolment, a call, a tag change take a key-share lock on the contacts they touch,
    which waits only for a delete, after which the contact is gone;
 2. the assignee rows of the sequences concerned, by sequence id then row id;
-3. the enrolment rows, and what hangs off them (calls, tags).
+3. the enrolment rows, and what hangs off them (calls, tags);
+4. the counts per (sequence, status), then per (sequence, tag), in key order, last.
 
 So a contact delete, once it holds its contact, sees every sequence the contact will ever
 have a row in, and no row can be made active behind its back without its load released.
@@ -19,13 +22,15 @@ have a row in, and no row can be made active behind its back without its load re
 
 import uuid
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models import OrganizationMembership, Sequence, SequenceContact
 from relance.db.types import new_id, utcnow
-from relance.enrolments import repository, statuses
+from relance.enrolments import counts, repository, statuses
 from relance.enrolments.assignment import Assignee, Loads
 from relance.errors import NotFound, ValidationFailed
 
@@ -34,18 +39,27 @@ async def live_sequence(session: AsyncSession, *, sequence_id: uuid.UUID) -> Seq
     """The sequence; 404 when unknown, deleted or out of scope."""
     sequence = await repository.live_sequence(session, sequence_id)
     if sequence is None:
-        raise NotFound("Sequence not found")
+        raise sequence_not_found()
     return sequence
 
 
+def sequence_not_found() -> NotFound:
+    """The 404 of a sequence unknown, deleted or out of scope, for readers that look it up
+    themselves (the list reads it with its total)."""
+    return NotFound("Sequence not found")
+
+
 async def active_enrolment(
-    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID, share: bool = False
 ) -> tuple[Sequence, SequenceContact | None]:
     """The live sequence (else 404) and the contact's active row in it, if any, read under
-    the contact's share lock (the lock order's first step: a delete of it finishes first)."""
+    the contact's share lock (the lock order's first step: a delete of it finishes first);
+    ``share`` also holds the row itself, so that it stays active until commit."""
     sequence = await live_sequence(session, sequence_id=sequence_id)
     await repository.share_lock(session, [contact_id])
-    row = await repository.enrolment_of(session, sequence_id=sequence.id, contact_id=contact_id)
+    row = await repository.enrolment_of(
+        session, sequence_id=sequence.id, contact_id=contact_id, share=share
+    )
     return sequence, row if row is not None and row.deleted_at is None else None
 
 
@@ -129,11 +143,16 @@ async def enrol(
             already_active.add(request.contact_id)
 
     resurrected = await repository.resurrect(session, enrolment_ids=to_resurrect, now=now)
+    tag_deltas = await counts.restore_tags(
+        session, enrolment_ids=[row for _, _, row in resurrected], now=now
+    )
     inserted = await repository.insert_enrolments(session, new_rows)
     # Count only what the database actually changed: a concurrent request may have won.
     deltas = Counter(assignee for _, assignee, _ in resurrected + inserted)
     await repository.add_to_loads(session, sequence_id=sequence.id, deltas=deltas)
-    await statuses.refresh(session, enrolment_ids=[row for _, _, row in resurrected + inserted])
+    activated = {row for _, _, row in resurrected + inserted}
+    await statuses.refresh(session, enrolment_ids=activated, newly_active=activated)
+    await counts.add_to_tag_counts(session, tag_deltas)
     return EnrolmentResult(
         added={contact for contact, _, _ in inserted},
         resurrected={contact for contact, _, _ in resurrected},
@@ -146,13 +165,15 @@ async def withdraw(
 ) -> int:
     """Soft-delete the active rows of these contacts; returns how many were removed."""
     await repository.lock_assignees(session, sequence.id)
+    now = utcnow()
     removed = await repository.soft_delete(
-        session, sequence_id=sequence.id, contact_ids=set(contact_ids), now=utcnow()
+        session, sequence_id=sequence.id, contact_ids=set(contact_ids), now=now
     )
     deltas: Counter[uuid.UUID] = Counter()
-    for _, assignee in removed:
-        deltas[assignee] -= 1
+    for row in removed:
+        deltas[row.assignee_id] -= 1
     await repository.add_to_loads(session, sequence_id=sequence.id, deltas=deltas)
+    await _count_removed(session, removed, now=now)
     return len(removed)
 
 
@@ -160,9 +181,45 @@ async def withdraw_contact_everywhere(session: AsyncSession, *, contact_id: uuid
     """Remove a contact from every sequence it is active in, before it is deleted; the
     caller holds the contact's ``Lock.DELETE``, so no enrolment of it can be under way."""
     await repository.lock_assignees_of_contact(session, contact_id)
-    removed = await repository.soft_delete(session, contact_ids=[contact_id], now=utcnow())
+    now = utcnow()
+    removed = await repository.soft_delete(session, contact_ids=[contact_id], now=now)
     # A contact has one row per sequence, so each (sequence, assignee) pair loses exactly one.
-    await repository.release_one_each(session, assignees=removed)
+    await repository.release_one_each(
+        session, assignees=[(row.sequence_id, row.assignee_id) for row in removed]
+    )
+    await _count_removed(session, removed, now=now)
+
+
+async def _count_removed(
+    session: AsyncSession, removed: list[repository.Removed], *, now: datetime
+) -> None:
+    """Take just soft-deleted rows off their sequences' status and tag counts."""
+    tag_deltas = await counts.withdraw_tags(
+        session, enrolment_ids=[row.id for row in removed], now=now
+    )
+    status_deltas: counts.StatusDeltas = Counter()
+    for row in removed:
+        if row.status is not None:
+            status_deltas[(row.sequence_id, row.status, row.workspace_id)] -= 1
+    await counts.add_to_status_counts(session, status_deltas)
+    await counts.add_to_tag_counts(session, tag_deltas)
+
+
+async def count_tags(
+    session: AsyncSession,
+    *,
+    enrolment: SequenceContact,
+    added: Collection[uuid.UUID],
+    removed: Collection[uuid.UUID],
+) -> None:
+    """Move the sequence's tag counts by the tags just put on and taken off an active
+    enrolment (held under its share lock, ``active_enrolment(..., share=True)``)."""
+    deltas: counts.TagDeltas = Counter()
+    for tag_id in added:
+        deltas[(enrolment.sequence_id, tag_id, enrolment.workspace_id)] += 1
+    for tag_id in removed:
+        deltas[(enrolment.sequence_id, tag_id, enrolment.workspace_id)] -= 1
+    await counts.add_to_tag_counts(session, deltas)
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,15 @@ moved, a contact's numbers changed, a contact enrolled or resurrected.
 
 import enum
 import uuid
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
-from relance.enrolments import repository
+from relance.enrolments import counts
+from relance.enrolments import status_repository as repository
 
 
 class SequenceContactStatus(enum.StrEnum):
@@ -82,24 +84,39 @@ def derive(facts: StatusFacts) -> SequenceContactStatus | None:
     return _BY_LAST_CALL[facts.last_call]
 
 
-async def refresh(session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID]) -> None:
-    """Recompute and store the status of these sequence contacts, in two statements."""
+async def refresh(
+    session: AsyncSession,
+    *,
+    enrolment_ids: Collection[uuid.UUID],
+    newly_active: Collection[uuid.UUID] = (),
+) -> None:
+    """Recompute and store the status of these sequence contacts, and move the status
+    counts of the active ones, in three statements; ``newly_active`` rows were just made
+    active, so that no count holds them yet."""
     if not enrolment_ids:
         return
     rows = await repository.status_facts(
         session, enrolment_ids=enrolment_ids, under_way=[s.value for s in UNDER_WAY]
     )
-    await repository.store_statuses(
-        session,
-        statuses={
-            row.enrolment_id: derive(
-                StatusFacts(
-                    reached_a_person=bool(row.reached_a_person),
-                    has_number=bool(row.has_number),
-                    under_way=bool(row.under_way),
-                    last_call=None if row.last_call is None else CallStatus(row.last_call),
-                )
+    changed: dict[uuid.UUID, str | None] = {}
+    deltas: counts.StatusDeltas = Counter()
+    for row in rows:
+        status = derive(
+            StatusFacts(
+                reached_a_person=bool(row.reached_a_person),
+                has_number=bool(row.has_number),
+                under_way=bool(row.under_way),
+                last_call=None if row.last_call is None else CallStatus(row.last_call),
             )
-            for row in rows
-        },
-    )
+        )
+        new = None if status is None else status.value
+        if new != row.status:
+            changed[row.enrolment_id] = new
+        if row.active:
+            old = None if row.enrolment_id in newly_active else row.status
+            if old is not None:
+                deltas[(row.sequence_id, old, row.workspace_id)] -= 1
+            if new is not None:
+                deltas[(row.sequence_id, new, row.workspace_id)] += 1
+    await repository.store_statuses(session, statuses=changed)
+    await counts.add_to_status_counts(session, deltas)

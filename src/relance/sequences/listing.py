@@ -2,29 +2,32 @@
 calls in the sequence.
 
 It shows what several features hold (contacts' numbers, tags, calls), so it sits above
-them, here, while ``relance.enrolments`` sits below them.
+them, here, while ``relance.enrolments`` sits below them. The page is read-only: it is
+read as rows, never as ORM objects (``sequences.repository``).
 """
 
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calls import repository as calls_repository
+from relance.calls.repository import PageCall
 from relance.contacts import repository as contacts_repository
-from relance.db.models import Call, Contact, PhoneNumber, SequenceContact, Tag
-from relance.enrolments import service as enrolments
+from relance.contacts.repository import PageNumber
+from relance.enrolments.service import sequence_not_found
 from relance.sequences import repository
 from relance.tags import repository as tags_repository
+from relance.tags.repository import PageTag
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnrolledContact:
-    enrolment: SequenceContact
-    contact: Contact
-    phone_numbers: list[PhoneNumber]
-    tags: list[Tag]
-    calls: list[Call]
+    enrolment: Row  # the page's row: the enrolment and its contact (``contacts_page``)
+    phone_numbers: list[PageNumber]
+    tags: list[PageTag]
+    calls: list[PageCall]
 
 
 async def list_contacts(
@@ -37,40 +40,33 @@ async def list_contacts(
     tag: str | None = None,
 ) -> tuple[int, list[EnrolledContact]]:
     """How many active contacts match, and a page of them, oldest enrolment first, with
-    their numbers, tags and calls in this sequence (newest first), one statement each."""
-    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
-    tag_id = None
-    if tag is not None:
-        found = await tags_repository.find_by_label(
-            session, workspace_id=sequence.workspace_id, label=tag
-        )
-        if found is None:
-            return 0, []
-        tag_id = found.id
-    if status is None and tag_id is None:
-        total = (await enrolments.assignees_of(session, sequences=[sequence]))[
-            sequence.id
-        ].contact_count
-    else:
-        total = await repository.count_filtered(
-            session, sequence_id=sequence.id, status=status, tag_id=tag_id
-        )
+    their numbers, tags and calls in this sequence (newest first): the sequence with the
+    total in one statement, the page with everything it shows in another."""
+    header = await repository.list_header(
+        session,
+        sequence_id=sequence_id,
+        status=status,
+        tag_key=None if tag is None else tags_repository.label_key(tag),
+    )
+    if header is None:
+        raise sequence_not_found()
+    if tag is not None and header.tag_id is None:
+        return 0, []
     rows = await repository.contacts_page(
         session,
-        sequence_id=sequence.id,
+        sequence_id=sequence_id,
         status=status,
-        tag_id=tag_id,
+        tag_id=header.tag_id,
         offset=offset,
         limit=limit,
-        total=total,
+        total=header.total,
     )
-    contact_ids = [c.id for _, c in rows]
-    numbers = await contacts_repository.phone_numbers_of(session, contact_ids)
-    tags = await tags_repository.tags_of(session, [e.id for e, _ in rows])
-    calls = await calls_repository.calls_of_page(
-        session, sequence_id=sequence.id, contact_ids=contact_ids
-    )
-    return total, [
-        EnrolledContact(e, c, numbers.get(c.id, []), tags.get(e.id, []), calls.get(c.id, []))
-        for e, c in rows
+    return header.total, [
+        EnrolledContact(
+            row,
+            contacts_repository.read_numbers(row.numbers),
+            tags_repository.read_tags(row.tags),
+            calls_repository.read_calls(row.calls),
+        )
+        for row in rows
     ]

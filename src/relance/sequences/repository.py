@@ -1,14 +1,43 @@
 """Queries on sequences, and the list operation's page of their active contacts (the
-enrolment rows themselves are written by ``relance.enrolments``)."""
+enrolment rows themselves are written by ``relance.enrolments``).
 
+The list reads rows, not ORM objects: Core statements on the tables, which the tenant
+scope filters like any other (``relance.tenancy.scope``), and whose totals come from the
+maintained counts (``relance.enrolments.counts``) rather than from counting rows.
+"""
+
+import functools
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Row, Select, String, Uuid, bindparam, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.models import Contact, Sequence, SequenceContact, SequenceContactTag
+from relance.calls.repository import calls_json
+from relance.contacts.repository import numbers_json
+from relance.db.dialect import dialect_name
+from relance.db.models import (
+    Contact,
+    Sequence,
+    SequenceAssignee,
+    SequenceContact,
+    SequenceContactTag,
+    SequenceStatusCount,
+    SequenceTagCount,
+    Tag,
+)
 from relance.enrolments.repository import is_live
+from relance.tags.repository import tags_json
+from relance.tenancy.scope import scoped
+
+_SEQUENCES = Sequence.__table__
+_ENROLMENTS = SequenceContact.__table__
+_CONTACTS = Contact.__table__
+_TAG_ROWS = SequenceContactTag.__table__
+_TAGS = Tag.__table__
+_SEQUENCE_ID = bindparam("sequence_id", type_=Uuid)
+_STATUS = bindparam("status", type_=String)
+_TAG_KEY = bindparam("tag_key", type_=String)
 
 
 async def page(session: AsyncSession, *, offset: int, limit: int) -> tuple[int, list[Sequence]]:
@@ -23,28 +52,6 @@ async def page(session: AsyncSession, *, offset: int, limit: int) -> tuple[int, 
         .limit(limit)
     )
     return total or 0, list(rows)
-
-
-def _active_enrolments(
-    sequence_id: uuid.UUID, status: str | None, tag_id: uuid.UUID | None
-) -> Select:
-    """``SELECT sequence_contacts.id`` of the sequence's active rows, filtered.
-
-    A tag filter is a join from the tag's rows (index ``(tag_id, sequence_contact_id)``), so
-    that a rare tag costs its own rows, not a walk through the whole sequence.
-    """
-    statement = select(SequenceContact.id).where(
-        SequenceContact.sequence_id == sequence_id, SequenceContact.deleted_at.is_(None)
-    )
-    if status is not None:
-        statement = statement.where(SequenceContact.status == status)
-    if tag_id is not None:
-        statement = statement.join(
-            SequenceContactTag,
-            (SequenceContactTag.sequence_contact_id == SequenceContact.id)
-            & (SequenceContactTag.tag_id == tag_id),
-        )
-    return statement
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,81 @@ def window(*, offset: int, limit: int, total: int) -> Window:
     return Window(from_the_end=False, offset=offset, limit=count)
 
 
+@dataclass(frozen=True)
+class ListHeader:
+    """What the list needs before its page: the sequence's workspace, the tag asked for
+    (None when no tag of the workspace has that label) and how many contacts match."""
+
+    workspace_id: uuid.UUID
+    tag_id: uuid.UUID | None
+    total: int
+
+
+async def list_header(
+    session: AsyncSession, *, sequence_id: uuid.UUID, status: str | None, tag_key: str | None
+) -> ListHeader | None:
+    """The live sequence (None when unknown, deleted or out of scope), the tag whose
+    ``label_key`` is ``tag_key`` in its workspace, and the total, in one statement.
+
+    The total is a maintained count: the sum of the loads unfiltered, the count of the
+    status or of the tag when one is asked. A status and a tag together have no count of
+    their own: their active rows are counted, along the tag's index in the list's order.
+    """
+    row = (
+        await session.execute(
+            _header(status is not None, tag_key is not None),
+            {"sequence_id": sequence_id, "status": status, "tag_key": tag_key},
+        )
+    ).first()
+    if row is None:
+        return None
+    return ListHeader(workspace_id=row[0], tag_id=row[1], total=row[2] or 0)
+
+
+@functools.cache
+def _header(by_status: bool, by_tag: bool) -> Select:
+    """``list_header``'s statement for one shape of filter, built and scoped once."""
+    sequence, tag = _SEQUENCES.c, _TAGS.c
+    is_the_tag = (tag.workspace_id == sequence.workspace_id) & (tag.label_key == _TAG_KEY)
+    total: Select
+    if not by_tag:
+        if not by_status:
+            loads = SequenceAssignee.__table__.c
+            total = select(func.sum(loads.active_load)).where(loads.sequence_id == sequence.id)
+        else:
+            counts = SequenceStatusCount.__table__.c
+            total = select(counts.active_count).where(
+                counts.sequence_id == sequence.id, counts.status == _STATUS
+            )
+    elif not by_status:
+        counts = SequenceTagCount.__table__.c
+        total = (
+            select(counts.active_count)
+            .join(_TAGS, tag.id == counts.tag_id)
+            .where(counts.sequence_id == sequence.id, is_the_tag)
+        )
+    else:
+        rows = _TAG_ROWS.c
+        total = (
+            select(func.count())
+            .select_from(_TAG_ROWS)
+            .join(_TAGS, tag.id == rows.tag_id)
+            .join(_ENROLMENTS, _ENROLMENTS.c.id == rows.sequence_contact_id)
+            .where(
+                is_the_tag,
+                rows.sequence_id == sequence.id,
+                rows.enrolment_deleted_at.is_(None),
+                _ENROLMENTS.c.status == _STATUS,
+            )
+        )
+    tag_id = select(tag.id).where(is_the_tag).scalar_subquery() if by_tag else null()
+    return scoped(
+        select(sequence.workspace_id, tag_id, total.scalar_subquery()).where(
+            sequence.id == _SEQUENCE_ID, is_live(sequence)
+        )
+    )
+
+
 async def contacts_page(
     session: AsyncSession,
     *,
@@ -79,35 +161,81 @@ async def contacts_page(
     offset: int,
     limit: int,
     total: int,
-) -> list[tuple[SequenceContact, Contact]]:
-    """A page of the sequence's ``total`` matching active contacts, oldest enrolment first.
+) -> list[Row]:
+    """A page of the sequence's ``total`` matching active contacts, oldest enrolment first,
+    as rows of the enrolment (``id``, ``status``, ``created_at``, ``assignee_id``), of
+    its contact (``contact_id``, ``first_name``, ``last_name``, ``email``, ``company``),
+    and of the contact's ``numbers``, the enrolment's ``tags`` and their ``calls`` in the
+    sequence, each one JSON value (read with ``contacts.repository.read_numbers``,
+    ``tags.repository.read_tags``, ``calls.repository.read_calls``): one statement.
 
-    The OFFSET runs over a partial index alone (an index-only scan), from the nearer end
-    of it (``window``); only the rows of the page are then joined to their contacts.
+    The OFFSET runs over an index alone (an index-only scan), from the nearer end of it
+    (``window``): the enrolments' partial index, or with a tag the tag rows' (which carry
+    the enrolment's order, ``SequenceContactTag``). Only the rows of the page are then
+    joined to their contacts.
     """
     rows_of = window(offset=offset, limit=limit, total=total)
-    order = (SequenceContact.created_at, SequenceContact.id)
+    if rows_of.limit == 0:
+        return []
+    statement = _page(
+        dialect_name(session), status is not None, tag_id is not None, rows_of.from_the_end
+    )
+    parameters = {
+        "sequence_id": sequence_id,
+        "status": status,
+        "tag_id": tag_id,
+        "offset": rows_of.offset,
+        "limit": rows_of.limit,
+    }
+    return list(await session.execute(statement, parameters))
+
+
+@functools.cache
+def _page(dialect: str, by_status: bool, by_tag: bool, from_the_end: bool) -> Select:
+    """``contacts_page``'s statement for one shape, built and scoped once."""
+    enrolment, contact = _ENROLMENTS.c, _CONTACTS.c
+    if not by_tag:
+        order = (enrolment.created_at, enrolment.id)
+        ids = select(enrolment.id).where(
+            enrolment.sequence_id == _SEQUENCE_ID, enrolment.deleted_at.is_(None)
+        )
+        if by_status:
+            ids = ids.where(enrolment.status == _STATUS)
+    else:
+        rows = _TAG_ROWS.c
+        order = (rows.enrolment_created_at, rows.sequence_contact_id)
+        ids = select(rows.sequence_contact_id.label("id")).where(
+            rows.tag_id == bindparam("tag_id"),
+            rows.sequence_id == _SEQUENCE_ID,
+            rows.enrolment_deleted_at.is_(None),
+        )
+        if by_status:
+            ids = ids.join(_ENROLMENTS, enrolment.id == rows.sequence_contact_id).where(
+                enrolment.status == _STATUS
+            )
     page = (
-        _active_enrolments(sequence_id, status, tag_id)
-        .order_by(*(c.desc() for c in order) if rows_of.from_the_end else order)
-        .offset(rows_of.offset)
-        .limit(rows_of.limit)
+        ids.order_by(*(c.desc() for c in order) if from_the_end else order)
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
         .subquery()
     )
-    rows = await session.execute(
-        select(SequenceContact, Contact)
-        .join(page, page.c.id == SequenceContact.id)
-        .join(Contact, Contact.id == SequenceContact.contact_id)
-        .order_by(*order)
+    return scoped(
+        select(
+            enrolment.id,
+            enrolment.status,
+            enrolment.created_at,
+            enrolment.assigned_to_workspace_membership_id.label("assignee_id"),
+            contact.id.label("contact_id"),
+            contact.first_name,
+            contact.last_name,
+            contact.email,
+            contact.company,
+            numbers_json(dialect, contact.id).label("numbers"),
+            tags_json(dialect, enrolment.id).label("tags"),
+            calls_json(dialect, _SEQUENCE_ID, contact.id).label("calls"),
+        )
+        .select_from(page)
+        .join(_ENROLMENTS, enrolment.id == page.c.id)
+        .join(_CONTACTS, contact.id == enrolment.contact_id)
+        .order_by(enrolment.created_at, enrolment.id)
     )
-    return [(row[0], row[1]) for row in rows]
-
-
-async def count_filtered(
-    session: AsyncSession, *, sequence_id: uuid.UUID, status: str | None, tag_id: uuid.UUID | None
-) -> int:
-    """Active contacts of the sequence matching a status and/or a tag."""
-    total = await session.scalar(
-        select(func.count()).select_from(_active_enrolments(sequence_id, status, tag_id).subquery())
-    )
-    return total or 0

@@ -3,12 +3,13 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
+from typing import NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.dialect import insert_ignoring_conflicts
-from relance.db.models import SequenceContactTag, Tag
+from relance.db.dialect import insert_ignoring_conflicts, json_rows, json_uuid, read_json_rows
+from relance.db.models import SequenceContact, SequenceContactTag, Tag
 
 
 def label_key(label: str) -> str:
@@ -73,28 +74,58 @@ async def tags_of(
     return by_enrolment
 
 
+class PageTag(NamedTuple):
+    id: uuid.UUID
+    label: str
+    is_success_tag: bool
+
+
+def tags_json(dialect: str, enrolment_id: ColumnElement) -> ScalarSelect:
+    """For a page's statement: the tags of the sequence contact ``enrolment_id`` names, by
+    label, as one JSON value (``read_tags``)."""
+    links, tags = SequenceContactTag.__table__.c, Tag.__table__.c
+    columns = [tags.id, tags.label, tags.is_success_tag, tags.label_key]
+    return (
+        select(json_rows(dialect, columns, [tags.label_key, tags.id]))
+        .select_from(SequenceContactTag.__table__)
+        .join(Tag.__table__, tags.id == links.tag_id)
+        .where(links.sequence_contact_id == enrolment_id)
+        .scalar_subquery()
+    )
+
+
+def read_tags(value: str | list | None) -> list[PageTag]:
+    """What ``tags_json`` gave."""
+    rows = read_json_rows(value, key=lambda row: (row[3], row[0]))
+    return [PageTag(json_uuid(id_), label, bool(success)) for id_, label, success, _ in rows]
+
+
 async def attach(
-    session: AsyncSession,
-    *,
-    workspace_id: uuid.UUID,
-    enrolment_id: uuid.UUID,
-    tag_ids: Collection[uuid.UUID],
-) -> None:
-    """Put tags on a sequence contact; those already there stay once."""
-    if tag_ids:
-        statement = insert_ignoring_conflicts(
-            session,
-            SequenceContactTag,
-            conflict_columns=["sequence_contact_id", "tag_id"],
-        )
-        await session.execute(
-            statement.values(
-                [
-                    {"sequence_contact_id": enrolment_id, "tag_id": t, "workspace_id": workspace_id}
-                    for t in tag_ids
-                ]
-            )
-        )
+    session: AsyncSession, *, enrolment: SequenceContact, tag_ids: Collection[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Put tags on an active sequence contact; those already there stay once. Returns the
+    tags put on now. Each row carries its enrolment's order (``SequenceContactTag``)."""
+    if not tag_ids:
+        return []
+    statement = insert_ignoring_conflicts(
+        session, SequenceContactTag, conflict_columns=["sequence_contact_id", "tag_id"]
+    )
+    rows = await session.scalars(
+        statement.values(
+            [
+                {
+                    "sequence_contact_id": enrolment.id,
+                    "tag_id": t,
+                    "workspace_id": enrolment.workspace_id,
+                    "sequence_id": enrolment.sequence_id,
+                    "enrolment_created_at": enrolment.created_at,
+                    "enrolment_deleted_at": enrolment.deleted_at,
+                }
+                for t in tag_ids
+            ]
+        ).returning(SequenceContactTag.tag_id)
+    )
+    return list(rows)
 
 
 async def detach(
@@ -103,8 +134,9 @@ async def detach(
     enrolment_id: uuid.UUID,
     keep: Collection[uuid.UUID] | None = None,
     only: Collection[uuid.UUID] | None = None,
-) -> None:
-    """Take tags off a sequence contact: all but ``keep``, or just ``only``."""
+) -> list[uuid.UUID]:
+    """Take tags off a sequence contact: all but ``keep``, or just ``only``; returns the
+    tags taken off."""
     statement = delete(SequenceContactTag).where(
         SequenceContactTag.sequence_contact_id == enrolment_id
     )
@@ -112,7 +144,7 @@ async def detach(
         statement = statement.where(SequenceContactTag.tag_id.not_in(list(keep)))
     if only is not None:
         statement = statement.where(SequenceContactTag.tag_id.in_(list(only)))
-    await session.execute(statement)
+    return list(await session.scalars(statement.returning(SequenceContactTag.tag_id)))
 
 
 async def delete_tag(session: AsyncSession, tag_id: uuid.UUID) -> None:

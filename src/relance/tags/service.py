@@ -101,11 +101,11 @@ async def set_contact_tags(
     for index, tag_id in enumerate(tag_ids):
         if tag_id not in known:
             raise ValidationFailed(f"unknown tag {tag_id}", at=("tag_ids", index))
-    if replace:
-        await repository.detach(session, enrolment_id=enrolment.id, keep=wanted)
-    await repository.attach(
-        session, workspace_id=enrolment.workspace_id, enrolment_id=enrolment.id, tag_ids=wanted
+    removed = (
+        await repository.detach(session, enrolment_id=enrolment.id, keep=wanted) if replace else []
     )
+    added = await repository.attach(session, enrolment=enrolment, tag_ids=wanted)
+    await enrolments.count_tags(session, enrolment=enrolment, added=added, removed=removed)
     return (await repository.tags_of(session, [enrolment.id])).get(enrolment.id, [])
 
 
@@ -123,14 +123,15 @@ async def remove_contact_tag(
         tag = uuid.UUID(tag_id)
     except ValueError:
         return
-    await repository.detach(session, enrolment_id=enrolment.id, only=[tag])
+    removed = await repository.detach(session, enrolment_id=enrolment.id, only=[tag])
+    await enrolments.count_tags(session, enrolment=enrolment, added=[], removed=removed)
 
 
 async def _active_enrolment(
     session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
 ) -> SequenceContact:
     _, enrolment = await enrolments.active_enrolment(
-        session, sequence_id=sequence_id, contact_id=contact_id
+        session, sequence_id=sequence_id, contact_id=contact_id, share=True
     )
     if enrolment is None:
         raise NotFound("Contact not found in this sequence")

@@ -9,19 +9,33 @@ forgetting the scope is a crash, never a leak.
 
 Inserts are not filtered: services insert only into a workspace they have just read
 through the scope.
+
+A Core SELECT (of ``Table`` columns, not entities: no ORM objects for a read-only page)
+runs only if it was built by ``scoped``, which puts the same filter in every SELECT of it,
+subqueries included, for each tenant table of its FROM, as parameters that ``_apply_scope``
+binds from the session's scope at each execution. Any other Core SELECT, UPDATE or DELETE
+on a scoped session is refused: nothing would filter it.
 """
 
 import uuid
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, Select, bindparam, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.selectable import Alias, FromClause, Join, TableClause
 
 from relance.db.models import ApiKey, Organization, OrganizationOwned, Workspace, WorkspaceOwned
 from relance.plans import Plan
 
 _SCOPE_KEY = "relance_tenant_scope"
+# A Core SELECT built by scoped(), and the parameters it takes the scope in.
+_CORE_SCOPED = "relance_core_scoped"
+_WORKSPACE_IDS = "relance_scope_workspace_ids"
+_ORGANIZATION_ID = "relance_scope_organization_id"
+T = TypeVar("T", bound=tuple[Any, ...])
 _UNSCOPED_KEY = "relance_unscoped"
 
 
@@ -76,6 +90,15 @@ def _apply_scope(state: ORMExecuteState) -> None:
         raise UnscopedQuery("query on a session with neither a tenant scope nor mark_unscoped()")
     workspace_ids = scope.workspace_ids
     organization_id = scope.organization_id
+    if not state.is_orm_statement:
+        if not (state.is_select and state.execution_options.get(_CORE_SCOPED)):
+            raise UnscopedQuery("a Core statement not built by scoped() would bypass the scope")
+        state.parameters = {
+            **(state.parameters or {}),  # type: ignore[dict-item]
+            _WORKSPACE_IDS: list(workspace_ids),
+            _ORGANIZATION_ID: organization_id,
+        }
+        return
     state.statement = state.statement.options(
         with_loader_criteria(
             WorkspaceOwned,
@@ -91,3 +114,54 @@ def _apply_scope(state: ORMExecuteState) -> None:
         with_loader_criteria(Organization, Organization.id == organization_id),
         with_loader_criteria(ApiKey, ApiKey.organization_id == organization_id),
     )
+
+
+def scoped(statement: Select[T]) -> Select[T]:
+    """``statement``, a Core SELECT, with the tenant filter in each of its SELECTs for
+    every table of its FROM that belongs to a tenant (by the columns ``_apply_scope``
+    filters on), bound at execution to the session's scope.
+
+    Walking a statement costs milliseconds: build it once (at import, or cached by shape)
+    with its values as bind parameters, and scope it then.
+    """
+
+    def add_scope(select: Select) -> None:
+        criteria = [
+            condition
+            for from_ in select.get_final_froms()
+            for table in _tables(from_)
+            for condition in _criteria(table)
+        ]
+        # Set on the clone the traversal made, in place: where() would make another copy.
+        select._where_criteria += tuple(criteria)
+
+    traversed = visitors.cloned_traverse(statement, {}, {"select": add_scope})
+    return traversed.execution_options(**{_CORE_SCOPED: True})
+
+
+def _tables(from_: FromClause) -> list[FromClause]:
+    """The tables (or aliases of tables) a FROM element reads directly; a subquery's own
+    SELECT is scoped on its own."""
+    if isinstance(from_, Join):
+        return _tables(from_.left) + _tables(from_.right)
+    if isinstance(from_, TableClause) or (
+        isinstance(from_, Alias) and isinstance(from_.element, TableClause)
+    ):
+        return [from_]
+    return []
+
+
+def _criteria(table: FromClause) -> list[ColumnElement[bool]]:
+    name = table.element.name if isinstance(table, Alias) else table.name  # type: ignore[attr-defined]
+    columns = table.c
+    workspaces: Any = bindparam(_WORKSPACE_IDS, expanding=True)
+    organization: Any = bindparam(_ORGANIZATION_ID)
+    if name == Workspace.__tablename__:
+        return [columns.id.in_(workspaces)]
+    if name == Organization.__tablename__:
+        return [columns.id == organization]
+    if "workspace_id" in columns:
+        return [columns.workspace_id.in_(workspaces)]
+    if "organization_id" in columns:
+        return [columns.organization_id == organization]
+    return []

@@ -1,13 +1,14 @@
-"""Domain results to /v1 DTOs."""
+"""Domain results to /v1 DTOs (and the list's page straight to its JSON)."""
 
+import orjson
+
+from relance.api.schemas import PageQuery, format_timestamp
 from relance.api.v1.schemas import (
     AssignedUserDto,
     CallDto,
     ContactDto,
+    PaginatedSequenceContactsDto,
     PhoneNumberDto,
-    SequenceContactCallDto,
-    SequenceContactContactDto,
-    SequenceContactDto,
     SequenceContactTagDto,
     SequenceDto,
     TagDto,
@@ -15,7 +16,7 @@ from relance.api.v1.schemas import (
     WorkspaceDto,
     WorkspaceMemberDto,
 )
-from relance.calls.service import duration_seconds
+from relance.calls.service import duration_seconds, seconds_between
 from relance.contacts.service import ContactView
 from relance.db.models import (
     Call,
@@ -57,34 +58,54 @@ def sequence(view: SequenceView) -> SequenceDto:
     )
 
 
-def enrolled_contact(item: EnrolledContact) -> SequenceContactDto:
-    c = item.contact
-    return SequenceContactDto(
-        id=item.enrolment.id,
-        status=item.enrolment.status,
-        contact=SequenceContactContactDto(
-            id=c.id,
-            first_name=c.first_name,
-            last_name=c.last_name,
-            email=c.email,
-            company=c.company,
-            phone_numbers=phone_numbers(item.phone_numbers),
-        ),
-        tags=[tag_of_contact(t) for t in item.tags],
-        calls=[
-            SequenceContactCallDto(
-                id=c.id,
-                status=c.status,
-                started_at=c.started_at,
-                ended_at=c.ended_at,
-                duration_seconds=duration_seconds(c),
-                created_at=c.created_at,
-            )
+def contacts_page(items: list[EnrolledContact], *, total: int, query: PageQuery) -> bytes:
+    """The list's page, encoded once, straight from its rows: exactly the JSON of
+    ``PaginatedSequenceContactsDto`` (which documents it), without building the models."""
+    page = PaginatedSequenceContactsDto.of([], total=total, query=query)
+    return orjson.dumps(
+        {
+            "data": [_enrolled_contact(item) for item in items],
+            "total": page.total,
+            "page": page.page,
+            "limit": page.limit,
+            "totalPages": page.total_pages,
+        },
+        # asyncpg's UUIDs subclass uuid.UUID, which orjson encodes only exactly.
+        default=str,
+    )
+
+
+def _enrolled_contact(item: EnrolledContact) -> dict:
+    """One ``SequenceContactDto``, as its JSON object."""
+    row = item.enrolment
+    return {
+        "id": row.id,
+        "status": row.status,
+        "contact": {
+            "id": row.contact_id,
+            "firstName": row.first_name,
+            "lastName": row.last_name,
+            "email": row.email,
+            "company": row.company,
+            "phoneNumbers": [{"id": n.id, "number": n.number} for n in item.phone_numbers],
+        },
+        "tags": [
+            {"id": t.id, "label": t.label, "isSuccessTag": t.is_success_tag} for t in item.tags
+        ],
+        "calls": [
+            {
+                "id": c.id,
+                "status": c.status,
+                "startedAt": None if c.started_at is None else format_timestamp(c.started_at),
+                "endedAt": None if c.ended_at is None else format_timestamp(c.ended_at),
+                "durationSeconds": seconds_between(c.started_at, c.ended_at),
+                "createdAt": format_timestamp(c.created_at),
+            }
             for c in item.calls
         ],
-        created_at=item.enrolment.created_at,
-        assigned_to_workspace_membership_id=item.enrolment.assigned_to_workspace_membership_id,
-    )
+        "createdAt": format_timestamp(row.created_at),
+        "assignedToWorkspaceMembershipId": row.assignee_id,
+    }
 
 
 def tag_of_contact(tag: Tag) -> SequenceContactTagDto:
