@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from relance.api.json_body import DUPLICATE_KEY
 from relance.errors import Location, ValidationFailed, WireName
 
 # Where FastAPI found the value; not part of the name the client knows it by.
@@ -16,7 +17,10 @@ def first_error(errors: Sequence[Any]) -> ValidationFailed:
         return ValidationFailed("Invalid request")
     first = errors[0]
     if first.get("type") == "json_invalid":
-        return ValidationFailed("not valid JSON", at=("body",))
+        reason = str(first.get("ctx", {}).get("error", ""))
+        # A key sent twice (api/json_body.py) is said as such; other decoding errors alike.
+        message = reason if reason.startswith(DUPLICATE_KEY) else "not valid JSON"
+        return ValidationFailed(message, at=("body",))
     location: Location = tuple(
         WireName(p) if isinstance(p, str) else p for p in first.get("loc", ()) if p not in _SOURCES
     )

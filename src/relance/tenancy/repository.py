@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models import (
@@ -41,24 +41,26 @@ class KeyGrant:
     workspace_ids: list[uuid.UUID]
 
 
+# Built once: authentication runs on every request.
+_KEY_GRANT = (
+    select(
+        ApiKey.revoked_at,
+        ApiKey.workspace_ids,
+        Organization.id,
+        Organization.plan,
+        Organization.subscription_status,
+        Workspace.id,
+    )
+    .join(Organization, Organization.id == ApiKey.organization_id)
+    .outerjoin(Workspace, Workspace.organization_id == Organization.id)
+    .where(ApiKey.key_digest == bindparam("key_digest"))
+    .order_by(Workspace.created_at, Workspace.id)
+)
+
+
 async def key_grant(session: AsyncSession, *, key_digest: str) -> KeyGrant | None:
     """The key with this digest, its organization and its workspaces, in one statement."""
-    rows = (
-        await session.execute(
-            select(
-                ApiKey.revoked_at,
-                ApiKey.workspace_ids,
-                Organization.id,
-                Organization.plan,
-                Organization.subscription_status,
-                Workspace.id,
-            )
-            .join(Organization, Organization.id == ApiKey.organization_id)
-            .outerjoin(Workspace, Workspace.organization_id == Organization.id)
-            .where(ApiKey.key_digest == key_digest)
-            .order_by(Workspace.created_at, Workspace.id)
-        )
-    ).all()
+    rows = (await session.execute(_KEY_GRANT, {"key_digest": key_digest})).all()
     if not rows:
         return None
     first = rows[0]

@@ -110,9 +110,12 @@ def _apply_scope(state: ORMExecuteState) -> None:
             lambda cls: cls.organization_id == organization_id,
             include_aliases=True,
         ),
-        with_loader_criteria(Workspace, Workspace.id.in_(workspace_ids), include_aliases=True),
-        with_loader_criteria(Organization, Organization.id == organization_id),
-        with_loader_criteria(ApiKey, ApiKey.organization_id == organization_id),
+        # Lambdas, like the two above: built once per place, their values bound each time.
+        with_loader_criteria(
+            Workspace, lambda cls: cls.id.in_(workspace_ids), include_aliases=True
+        ),
+        with_loader_criteria(Organization, lambda cls: cls.id == organization_id),
+        with_loader_criteria(ApiKey, lambda cls: cls.organization_id == organization_id),
     )
 
 

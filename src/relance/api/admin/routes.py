@@ -18,11 +18,12 @@ from relance.api.admin.schemas import (
     WorkspaceMembershipDto,
 )
 from relance.api.deps import AdminSession, path_id
+from relance.api.json_body import StrictJsonRoute
 from relance.api.responses import error_responses
 from relance.api.v1.schemas import ErrorDto
 from relance.tenancy import service
 
-router = APIRouter(prefix="/admin/v1", tags=["Admin"])
+router = APIRouter(prefix="/admin/v1", tags=["Admin"], route_class=StrictJsonRoute)
 
 
 def errors(*statuses: int) -> dict[int | str, dict]:

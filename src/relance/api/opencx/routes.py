@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 
 from relance.api.deps import TenantSession, get_settings, path_id
+from relance.api.json_body import StrictJsonRoute
 from relance.api.opencx import shaping
 from relance.api.opencx.schemas import (
     AddContactsToSequenceInput,
@@ -16,7 +17,7 @@ from relance.api.responses import error_responses
 from relance.opencx import service
 from relance.settings import Settings
 
-router = APIRouter(prefix="/opencx", tags=["OpenCX"])
+router = APIRouter(prefix="/opencx", tags=["OpenCX"], route_class=StrictJsonRoute)
 
 _ERRORS = error_responses(OpenCXErrorDto, 400, 401, 403, 404, 429)
 

@@ -3,12 +3,17 @@
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from relance.api.schemas import Timestamp, refuse_nul
 from relance.opencx.items import EMAIL_PATTERN, UUID_PATTERN
 
 MAX_ITEMS = 1000
+# An item is stored as sent, and GET /opencx/runs/{id} shows it back: so it must be text
+# a database stores and JSON can write, within these bounds.
+MAX_ITEM_DEPTH = 8
+MAX_ITEM_BYTES = 4096
 
 
 def _item(title: str, key: str, schema: dict[str, Any], example: str) -> dict[str, Any]:
@@ -39,12 +44,49 @@ ITEM_SCHEMA: dict[str, Any] = {
     ]
 }
 
+
+def _text(value: str) -> None:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be text: it holds a lone UTF-16 surrogate") from None
+
+
+def _storable(item: Any) -> Any:
+    """An item that can be stored and read back: text without NUL or lone surrogates, in
+    keys and values, at most ``MAX_ITEM_DEPTH`` levels deep and ``MAX_ITEM_BYTES`` long."""
+
+    def walk(value: Any, depth: int) -> None:
+        if depth > MAX_ITEM_DEPTH:
+            raise ValueError(f"must not be nested more than {MAX_ITEM_DEPTH} levels deep")
+        if isinstance(value, str):
+            _text(value)
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                _text(key)
+                walk(inner, depth + 1)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner, depth + 1)
+
+    walk(item, 1)
+    if len(orjson.dumps(item)) > MAX_ITEM_BYTES:
+        raise ValueError(f"must be at most {MAX_ITEM_BYTES} bytes of JSON")
+    return item
+
+
 # Read item by item by relance.opencx.items, so that an unusable item is an outcome of the
-# run rather than a 400 for the whole request; documented as the spec's anyOf.
-Item = Annotated[Any, WithJsonSchema(ITEM_SCHEMA)]
+# run rather than a 400 for the whole request (one that cannot be stored is a 400);
+# documented as the spec's anyOf.
+Item = Annotated[Any, AfterValidator(_storable), WithJsonSchema(ITEM_SCHEMA)]
 
 
 class AddContactsToSequenceInput(BaseModel):
+    # Unknown fields are refused, as on /v1: a misspelt one would otherwise do nothing.
+    model_config = ConfigDict(extra="forbid")
+
     contacts: list[Item] = Field(
         min_length=1,
         max_length=MAX_ITEMS,

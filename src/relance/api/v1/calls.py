@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from relance.api.deps import TenantSession, path_id
+from relance.api.json_body import StrictJsonRoute
 from relance.api.schemas import Page
 from relance.api.v1 import shaping
 from relance.api.v1.responses import errors
@@ -12,7 +13,7 @@ from relance.api.v1.schemas import CallDto, CreateCallDto, ListCallsQuery, Updat
 from relance.calls import service
 from relance.calls.repository import CallFilters
 
-router = APIRouter(prefix="/v1/calls", tags=["Calls"])
+router = APIRouter(prefix="/v1/calls", tags=["Calls"], route_class=StrictJsonRoute)
 
 
 @router.post("", status_code=201, summary="Record a call", responses=errors(400, 404))

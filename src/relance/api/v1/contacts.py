@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from relance.api import batches
 from relance.api.deps import TenantSession, get_settings, path_id
+from relance.api.json_body import StrictJsonRoute
 from relance.api.schemas import Page
 from relance.api.v1 import shaping
 from relance.api.v1.responses import errors
@@ -21,7 +22,7 @@ from relance.contacts import service
 from relance.contacts.service import ContactInput
 from relance.settings import Settings
 
-router = APIRouter(prefix="/v1/contacts", tags=["Contacts"])
+router = APIRouter(prefix="/v1/contacts", tags=["Contacts"], route_class=StrictJsonRoute)
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from relance.api import batches
 from relance.api.deps import TenantSession, path_id
+from relance.api.json_body import StrictJsonRoute
 from relance.api.schemas import Page, PageQuery
 from relance.api.v1 import shaping
 from relance.api.v1.responses import errors
@@ -23,7 +24,7 @@ from relance.api.v1.schemas import (
 from relance.enrolments.service import EnrolmentRequest
 from relance.sequences import listing, service
 
-router = APIRouter(prefix="/v1/sequences", tags=["Sequences"])
+router = APIRouter(prefix="/v1/sequences", tags=["Sequences"], route_class=StrictJsonRoute)
 
 ADD_DESCRIPTION = (
     "Adds contacts to an existing sequence. Each item may optionally specify an "

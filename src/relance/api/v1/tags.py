@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.api import batches
 from relance.api.deps import TenantSession, path_id
+from relance.api.json_body import StrictJsonRoute
 from relance.api.schemas import Page
 from relance.api.v1 import shaping
 from relance.api.v1.responses import errors
@@ -20,7 +21,7 @@ from relance.api.v1.schemas import (
 )
 from relance.tags import service
 
-router = APIRouter(prefix="/v1", tags=["Tags"])
+router = APIRouter(prefix="/v1", tags=["Tags"], route_class=StrictJsonRoute)
 
 
 @router.post("/tags", status_code=201, summary="Create a tag", responses=errors(400, 409))
