@@ -94,3 +94,11 @@ async def test_opencx_refuses_unknown_top_level_fields(tenants) -> None:
     assert_dialect_400(path, response, "contact: unknown field")
     assert (await push(tenant, sequence_id, [{"email": "a@example.com"}])).status_code == 200
     assert uuid.UUID(ANY_ID)
+
+
+async def test_an_opencx_item_with_a_number_past_64_bits_is_stored_and_read_back(tenants) -> None:
+    tenant = await tenants.create()
+    sequence_id = await continuous(tenant)
+    items = [{"email": "big@example.com", "n": -572858294697325887488, "f": 1.7976931348623155e308}]
+    run = await run_of(tenant, sequence_id, items)
+    assert run["items"][0]["input"] == items[0]

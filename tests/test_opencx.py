@@ -735,10 +735,13 @@ async def test_a_body_that_is_not_json_is_400_in_error_dto(tenants) -> None:
 
 
 def padded_body(size: int) -> bytes:
-    """A valid request body of exactly ``size`` bytes."""
-    skeleton = {"contacts": [{"email": "padded@example.com", "pad": ""}]}
-    base = len(json.dumps(skeleton).encode())
-    skeleton["contacts"][0]["pad"] = "x" * (size - base)
+    """A valid request body of exactly ``size`` bytes: items of one contact, each padded
+    within the per-item bound (MAX_ITEM_BYTES)."""
+    count = -(-size // 3000)
+    skeleton = {"contacts": [{"email": "padded@example.com", "pad": ""} for _ in range(count)]}
+    needed = size - len(json.dumps(skeleton).encode())
+    for index, item in enumerate(skeleton["contacts"]):
+        item["pad"] = "x" * (needed // count + (index < needed % count))
     body = json.dumps(skeleton).encode()
     assert len(body) == size
     return body

@@ -1,9 +1,9 @@
 """The /opencx wire format: snake case, as the OpenCX spec has it."""
 
+import json
 import uuid
 from typing import Annotated, Any
 
-import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from relance.api.schemas import Timestamp, refuse_nul
@@ -72,7 +72,8 @@ def _storable(item: Any) -> Any:
                 walk(inner, depth + 1)
 
     walk(item, 1)
-    if len(orjson.dumps(item)) > MAX_ITEM_BYTES:
+    # The standard library's encoder: orjson refuses integers past 64 bits, JSON does not.
+    if len(json.dumps(item)) > MAX_ITEM_BYTES:
         raise ValueError(f"must be at most {MAX_ITEM_BYTES} bytes of JSON")
     return item
 
