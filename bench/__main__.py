@@ -89,7 +89,7 @@ async def reset_postgres(url: str) -> str:
     name = make_url(url).database or ""
     if "bench" not in name:
         raise SystemExit(f"refusing to empty {name!r}: the benchmark's database must say bench")
-    database = Database(url)
+    database = Database(url, timeout_s=3600)  # bulk loading and recounts: long on purpose
     try:
         async with database.engine.begin() as connection:
             await connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -101,7 +101,7 @@ async def reset_postgres(url: str) -> str:
 
 async def load_and_check(url: str, contacts: int) -> load.Dataset:
     """The benchmark's data, loaded and recounted."""
-    database = Database(url)
+    database = Database(url, timeout_s=3600)  # bulk loading and recounts: long on purpose
     try:
         dataset = await load.load(database, contacts=contacts)
         await load.check(database, dataset)

@@ -38,6 +38,9 @@ app.add_typer(runs, name="runs")
 
 T = TypeVar("T")
 log = structlog.stdlib.get_logger("relance")
+# A command is an operator's batch (a purge, a demo), not a request a client waits on: its
+# statements may take long, so its waits are bounded by this, not RELANCE_DB_TIMEOUT_S.
+OPERATOR_TIMEOUT_S = 3600.0
 
 # How the command line spells what the API and the domain name (Python names).
 _SPELLING = {
@@ -135,7 +138,7 @@ def _run_unscoped(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     settings, _ = _migrated()
 
     async def run() -> T:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, timeout_s=OPERATOR_TIMEOUT_S)
         try:
             async with database.unscoped_session() as session:
                 return await action(session)

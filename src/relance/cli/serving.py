@@ -11,6 +11,7 @@ import typer
 from relance import logs, metrics
 from relance.api.admin import shaping
 from relance.cli.common import (
+    OPERATOR_TIMEOUT_S,
     _migrated,
     _print,
     _reaching,
@@ -76,7 +77,7 @@ def demo(
     settings, _ = _migrated()
 
     async def run():  # noqa: ANN202
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, timeout_s=OPERATOR_TIMEOUT_S)
         try:
             return await create_demo_tenant(database, default_region=settings.default_region)
         finally:
