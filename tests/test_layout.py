@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "relance"
 MAX_LINES = 400
 # Below the features they are shared by: none of these may import a feature package.
 FOUNDATIONS = ("enrolments", "tenancy", "db")
-FEATURES = ("calls", "contacts", "directory", "opencx", "sequences", "tags")
+FEATURES = ("calls", "contacts", "directory", "idempotency", "opencx", "sequences", "tags")
 
 
 def _modules() -> list[Path]:

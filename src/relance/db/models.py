@@ -386,3 +386,7 @@ class ContinuousRun(Base, WorkspaceOwned):
     # [{"input": <item as sent>, "outcome": str, "contact_id": str | None}, ...]
     items: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = _created_at()
+
+
+# Tables kept in modules of their own, imported here so that the metadata holds them all.
+import relance.db.idempotency  # noqa: E402, F401
