@@ -55,10 +55,11 @@ async def claim(request: Request, session: AsyncSession) -> None:
 async def keep(request: Request, response: Response) -> None:
     """Keep ``response`` as the answer to the request's key, if it came with one."""
     claimed: _Claim | None = getattr(request.state, "idempotency", None)
-    if claimed is None:
+    body = getattr(response, "body", None)  # a streamed answer has none: nothing to replay
+    if claimed is None or body is None:
         return
     request.state.idempotency = None
-    answer = Answer(response.status_code, response.media_type, bytes(response.body))
+    answer = Answer(response.status_code, response.media_type, bytes(body))
     await service.remember(
         claimed.session, key=claimed.key, fingerprint=claimed.fingerprint, answer=answer
     )
