@@ -103,7 +103,9 @@ def test_an_unknown_zone_spans_the_country_and_an_unknown_country_none() -> None
     assert key_is_open(None, "", utc(2026, 12, 5, 3, 0))
 
 
-def test_a_number_with_no_zone_of_its_own_gets_its_countrys(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_number_with_no_zone_of_its_own_gets_its_countrys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from relance import calling_windows
 
     monkeypatch.setattr(
@@ -140,7 +142,9 @@ zone_names = st.sampled_from(
      "America/Denver", "Asia/Kathmandu", "UTC"]
 )
 windows = st.builds(
-    lambda a, length, days: CallingWindow(time(*divmod(a, 60)), time(*divmod(min(a + length, 1439), 60)), days),
+    lambda a, length, days: CallingWindow(
+        time(*divmod(a, 60)), time(*divmod(min(a + length, 1439), 60)), days
+    ),
     st.integers(0, 1438),
     st.integers(1, 1439),
     st.frozensets(st.sampled_from(list(Day)), min_size=1),
@@ -168,7 +172,8 @@ def test_open_everywhere_is_open_in_each_and_the_open_keys_agree(
     everywhere = window.is_open_everywhere(zones, at)
     assert everywhere == all(window.is_open_in(z, at) for z in zones)
     single = zones[0]
-    assert (single in open_keys(window, at)) == window.is_open_in(single, at.replace(second=0, microsecond=0))
+    minute = at.replace(second=0, microsecond=0)
+    assert (single in open_keys(window, at)) == window.is_open_in(single, minute)
 
 
 @settings(max_examples=100, deadline=None)
