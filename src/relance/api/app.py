@@ -15,6 +15,7 @@ from relance.api.faults import Faults
 from relance.api.observability import RequestContext
 from relance.api.opencx.routes import router as opencx_router
 from relance.api.v1 import calls, contacts, directory, sequences, tags
+from relance.db.types import utcnow
 from relance.ratelimit import FailureLimiter, RateLimiter
 from relance.settings import Settings
 from relance.tenancy.database import Database
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.clock = utcnow
     app.state.rate_limiter = RateLimiter(
         per_minute=settings.plan_rate_limits,
         redis_url=settings.redis_url,

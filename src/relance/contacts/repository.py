@@ -115,5 +115,15 @@ async def set_phone_positions(session: AsyncSession, positions: dict[uuid.UUID, 
         )
 
 
+async def set_number_zones(session: AsyncSession, zones: dict[uuid.UUID, str]) -> None:
+    """Store several numbers' zone keys in one statement."""
+    if zones:
+        await session.execute(
+            update(PhoneNumber)
+            .where(PhoneNumber.id.in_(list(zones)))
+            .values(time_zones=case(zones, value=PhoneNumber.id))
+        )
+
+
 async def delete_contact(session: AsyncSession, contact_id: uuid.UUID) -> None:
     await session.execute(delete(Contact).where(Contact.id == contact_id))

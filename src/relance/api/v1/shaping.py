@@ -1,5 +1,7 @@
 """Domain results to /v1 DTOs (and the list's page straight to its JSON)."""
 
+from datetime import datetime
+
 import orjson
 
 from relance.api.schemas import PageQuery, format_timestamp
@@ -46,6 +48,9 @@ def sequence(view: SequenceView) -> SequenceDto:
         created_at=s.created_at,
         updated_at=s.updated_at,
         contact_count=view.contact_count,
+        calling_window=s.calling_window,
+        max_attempts=s.max_attempts,
+        retry_after_minutes=s.retry_after_minutes,
         assigned_to=[
             AssignedUserDto(
                 organization_membership_id=m.id,
@@ -105,7 +110,19 @@ def _enrolled_contact(item: EnrolledContact) -> dict:
         ],
         "createdAt": format_timestamp(row.created_at),
         "assignedToWorkspaceMembershipId": row.assignee_id,
+        "state": item.state,
+        "pausedUntil": _timestamp(row.paused_until if item.state == "paused" else None),
+        "finishedAt": _timestamp(row.finished_at),
+        "exitReason": row.exit_reason,
+        "attempts": row.attempts,
+        "lastAttemptAt": _timestamp(row.last_attempt_at),
+        "timeZone": row.time_zone,
+        "nextCallableAt": _timestamp(item.next_callable_at),
     }
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    return None if moment is None else format_timestamp(moment)
 
 
 def tag_of_contact(tag: Tag) -> SequenceContactTagDto:
@@ -151,6 +168,7 @@ def contact(view: ContactView) -> ContactDto:
         phone_numbers=phone_numbers(view.phone_numbers),
         created_at=c.created_at,
         updated_at=c.updated_at,
+        time_zone=c.time_zone,
     )
 
 
