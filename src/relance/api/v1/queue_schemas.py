@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from relance.api.schemas import RequestModel, ResponseModel, StoredDatetime
+from relance.api.schemas import PageQuery, RequestModel, ResponseModel, StoredDatetime, Timestamp
 
 Reason = Annotated[
     str,
@@ -37,3 +37,31 @@ class ResumedDto(ResponseModel):
 
 class FinishedDto(ResponseModel):
     finished: int
+
+
+# --- the do-not-call list --------------------------------------------------------------
+
+ListedNumber = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), Field(examples=["06 12 34 56 78"])
+]
+
+
+class AddDoNotCallDto(RequestModel):
+    numbers: list[ListedNumber] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Numbers in any usual spelling, normalized like a contact's (E.164)",
+    )
+    reason: Reason | None = None
+
+
+class DoNotCallDto(ResponseModel):
+    number: Annotated[str, Field(examples=["+33612345678"])]
+    reason: str | None = Field(examples=["asked not to be called"])
+    created_at: Timestamp
+
+
+class ListDoNotCallQuery(PageQuery):
+    number: str | None = Field(
+        default=None, max_length=64, description="Only this number (any usual spelling)"
+    )
