@@ -14,7 +14,7 @@ from relance.api.errors import install_error_handlers
 from relance.api.faults import Faults
 from relance.api.observability import RequestContext
 from relance.api.opencx.routes import router as opencx_router
-from relance.api.v1 import calls, contacts, directory, do_not_call, sequences, tags
+from relance.api.v1 import calls, contacts, directory, do_not_call, queue, sequences, tags
 from relance.db.types import utcnow
 from relance.ratelimit import FailureLimiter, RateLimiter
 from relance.settings import Settings
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         calls.router,
         directory.router,
         do_not_call.router,
+        queue.router,
         opencx_router,
         admin_router,
         health.router,

@@ -128,8 +128,10 @@ async def update(
     started_at: Maybe[datetime] = UNSET,
     ended_at: Maybe[datetime] = UNSET,
     recording_url: Maybe[str | None] = UNSET,
+    now: datetime | None = None,
 ) -> Call:
-    """Move a call forward and/or set its times and recording."""
+    """Move a call forward and/or set its times and recording; ``now`` (the app's clock)
+    stamps what the client did not give."""
     found = await get(session, call_id=call_id)
     # Its contact first, then the call itself (the lock order of enrolments.service): a
     # concurrent delete of the contact, which takes its calls along, finishes first.
@@ -147,9 +149,9 @@ async def update(
         target,
         started_at=call.started_at if started_at is UNSET else started_at,
         ended_at=call.ended_at if ended_at is UNSET else ended_at,
-        now=utcnow(),
+        now=now or utcnow(),
     )
-    call.updated_at = utcnow()
+    call.updated_at = now or utcnow()
     await session.flush()
     if status is not UNSET:
         enrolment = await enrolments_repository.enrolment_of(

@@ -54,7 +54,7 @@ async def get_call(id: str, session: TenantSession) -> CallDto:
 
 
 @router.patch("/{id}", summary="Move a call through its life", responses=errors(400, 404, 409))
-async def update_call(id: str, body: UpdateCallDto, session: TenantSession) -> CallDto:
+async def update_call(id: str, body: UpdateCallDto, session: TenantSession, now: Now) -> CallDto:
     """Statuses only move forward (skips allowed); the same status again is a no-op; a move
     backwards or out of an end state is 409 INVALID_TRANSITION. The recording and the
     times may still change after the end."""
@@ -65,5 +65,6 @@ async def update_call(id: str, body: UpdateCallDto, session: TenantSession) -> C
         started_at=body.sent("started_at"),
         ended_at=body.sent("ended_at"),
         recording_url=body.sent("recording_url"),
+        now=now,
     )
     return shaping.call(call)

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from relance.api.schemas import PageQuery, RequestModel, ResponseModel, StoredDatetime, Timestamp
+from relance.api.v1.schemas import CallDto, PhoneNumberDto
 
 Reason = Annotated[
     str,
@@ -65,3 +66,31 @@ class ListDoNotCallQuery(PageQuery):
     number: str | None = Field(
         default=None, max_length=64, description="Only this number (any usual spelling)"
     )
+
+
+# --- the queue -------------------------------------------------------------------------
+
+
+class NextCallRequestDto(RequestModel):
+    workspace_membership_id: uuid.UUID | None = Field(
+        default=None,
+        description="The rep asking (a workspace membership id); optional when the sequence "
+        "has exactly one assignee",
+    )
+
+
+class QueuedContactDto(ResponseModel):
+    id: uuid.UUID
+    contact_id: uuid.UUID
+    status: str | None = Field(examples=["RUNNING"])
+    state: str = Field(examples=["active"])
+    attempts: int
+    last_attempt_at: Timestamp | None
+    created_at: Timestamp
+    assigned_to_workspace_membership_id: uuid.UUID
+
+
+class NextCallDto(ResponseModel):
+    call: CallDto
+    sequence_contact: QueuedContactDto
+    phone_number: PhoneNumberDto

@@ -5,6 +5,7 @@ from datetime import datetime
 import orjson
 
 from relance.api.schemas import PageQuery, format_timestamp
+from relance.api.v1.queue_schemas import NextCallDto, QueuedContactDto
 from relance.api.v1.schemas import (
     AssignedUserDto,
     CallDto,
@@ -18,6 +19,7 @@ from relance.api.v1.schemas import (
     WorkspaceDto,
     WorkspaceMemberDto,
 )
+from relance.calls.queue import NextCall
 from relance.calls.service import duration_seconds, seconds_between
 from relance.contacts.service import ContactView
 from relance.db.models import (
@@ -194,4 +196,22 @@ def workspace_member(
         first_name=member.first_name,
         last_name=member.last_name,
         email=member.email,
+    )
+
+
+def next_call(result: NextCall) -> NextCallDto:
+    row = result.enrolment
+    return NextCallDto(
+        call=call(result.call),
+        sequence_contact=QueuedContactDto(
+            id=row.id,
+            contact_id=row.contact_id,
+            status=row.status,
+            state=row.state,
+            attempts=row.attempts,
+            last_attempt_at=row.last_attempt_at,
+            created_at=row.created_at,
+            assigned_to_workspace_membership_id=row.assigned_to_workspace_membership_id,
+        ),
+        phone_number=PhoneNumberDto(id=result.phone_number.id, number=result.phone_number.number),
     )
