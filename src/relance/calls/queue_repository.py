@@ -16,7 +16,6 @@ from relance.contacts.do_not_call_repository import is_listed
 from relance.db.models import Call, PhoneNumber, SequenceAssignee, SequenceContact
 from relance.enrolments.state_repository import FINISHED, PAUSED, is_active_at
 
-
 # The queue index's own condition, as a literal: a bound value would keep the planners
 # (SQLite's, and PostgreSQL's generic plans) from seeing that the partial index applies.
 _NOT_FINISHED = SequenceContact.state.op("<>")(literal_column(f"'{FINISHED}'"))

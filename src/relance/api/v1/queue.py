@@ -5,9 +5,10 @@ from fastapi import APIRouter, Response
 from relance.api.deps import Now, TenantSession, path_id
 from relance.api.json_body import StrictJsonRoute
 from relance.api.v1 import shaping
-from relance.api.v1.queue_schemas import NextCallDto, NextCallRequestDto
+from relance.api.v1.queue_schemas import NextCallDto, NextCallRequestDto, SequenceStatsDto
 from relance.api.v1.responses import errors
 from relance.calls import queue
+from relance.sequences import stats
 
 router = APIRouter(prefix="/v1/sequences", tags=["Queue"], route_class=StrictJsonRoute)
 
@@ -50,3 +51,12 @@ async def next_call(
             headers["Retry-After"] = str(result.retry_after_seconds)
         return Response(status_code=204, headers=headers)
     return shaping.next_call(result)
+
+
+@router.get("/{id}/stats", summary="A sequence's stats", responses=errors(404))
+async def sequence_stats(id: str, session: TenantSession, now: Now) -> SequenceStatsDto:
+    """Relance extension. Counts by status, by state, per rep (load, states, attempts,
+    attempts today, connected), the attempts and the connection rate: from maintained
+    counts and two aggregate statements, whatever the sequence's size."""
+    result = await stats.stats(session, sequence_id=path_id(id, "Sequence"), now=now)
+    return shaping.sequence_stats(result)

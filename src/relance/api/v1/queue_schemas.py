@@ -94,3 +94,29 @@ class NextCallDto(ResponseModel):
     call: CallDto
     sequence_contact: QueuedContactDto
     phone_number: PhoneNumberDto
+
+
+# --- stats -----------------------------------------------------------------------------
+
+
+class RepStatsDto(ResponseModel):
+    workspace_membership_id: uuid.UUID
+    is_assignee: bool = Field(description="false: a former assignee, who keeps their contacts")
+    active_load: int = Field(description="Their contacts in the sequence, whatever the state")
+    active: int
+    paused: int
+    finished: int
+    attempts: int
+    attempts_today: int = Field(description="Attempts started since midnight UTC")
+    connected: int
+
+
+class SequenceStatsDto(ResponseModel):
+    contact_count: int
+    by_status: dict[str, int] = Field(examples=[{"RUNNING": 12, "CONNECTED": 3}])
+    by_state: dict[str, int] = Field(examples=[{"active": 40, "paused": 2, "finished": 8}])
+    reps: list[RepStatsDto]
+    attempts: int
+    connection_rate: float | None = Field(
+        description="Connected contacts over contacts attempted at least once", examples=[0.25]
+    )

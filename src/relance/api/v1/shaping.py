@@ -5,7 +5,12 @@ from datetime import datetime
 import orjson
 
 from relance.api.schemas import PageQuery, format_timestamp
-from relance.api.v1.queue_schemas import NextCallDto, QueuedContactDto
+from relance.api.v1.queue_schemas import (
+    NextCallDto,
+    QueuedContactDto,
+    RepStatsDto,
+    SequenceStatsDto,
+)
 from relance.api.v1.schemas import (
     AssignedUserDto,
     CallDto,
@@ -32,6 +37,7 @@ from relance.db.models import (
 )
 from relance.sequences.listing import EnrolledContact
 from relance.sequences.service import SequenceView
+from relance.sequences.stats import SequenceStats
 
 
 def phone_numbers(numbers: list[PhoneNumber]) -> list[PhoneNumberDto]:
@@ -214,4 +220,15 @@ def next_call(result: NextCall) -> NextCallDto:
             assigned_to_workspace_membership_id=row.assigned_to_workspace_membership_id,
         ),
         phone_number=PhoneNumberDto(id=result.phone_number.id, number=result.phone_number.number),
+    )
+
+
+def sequence_stats(result: SequenceStats) -> SequenceStatsDto:
+    return SequenceStatsDto(
+        contact_count=result.contact_count,
+        by_status=result.by_status,
+        by_state=result.by_state,
+        reps=[RepStatsDto(**vars(rep)) for rep in result.reps],
+        attempts=result.attempts,
+        connection_rate=result.connection_rate,
     )
