@@ -234,6 +234,7 @@ class Generator:
             {
                 # As enrolments.statuses keeps them: a contact that connected is finished.
                 "attempts": len(attempts),
+                "call_under_way": any(c["status"] in UNDER_WAY for c in calls),
                 "last_attempt_at": max((c["started_at"] for c in attempts), default=None),
                 "state": "finished" if connected else "active",
                 "exit_reason": "connected" if connected else None,

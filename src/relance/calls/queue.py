@@ -29,7 +29,6 @@ from relance.db.models import Call, PhoneNumber, SequenceContact
 from relance.enrolments import repository as enrolments_repository
 from relance.enrolments import service as enrolments
 from relance.enrolments.states import Policy
-from relance.enrolments.statuses import UNDER_WAY
 from relance.errors import ValidationFailed
 
 
@@ -61,7 +60,6 @@ async def next_call(
         raise ValidationFailed("not an assignee of this sequence", at=("workspace_membership_id",))
     policy = Policy.of(sequence.calling_window, sequence.max_attempts, sequence.retry_after_minutes)
     keys = None if policy.window is None else open_keys(policy.window, now)
-    under_way = [s.value for s in UNDER_WAY]
     found = None
     for never_called in (True, False):
         found = await repository.next_candidate(
@@ -72,7 +70,6 @@ async def next_call(
             open_keys=keys,
             max_attempts=policy.max_attempts,
             retry_after_minutes=policy.retry_after_minutes,
-            under_way=under_way,
             now=now,
         )
         if found is not None:

@@ -13,12 +13,13 @@ from sqlalchemy import ColumnElement, Row, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts.do_not_call_repository import is_listed
-from relance.db.models import Call, PhoneNumber, SequenceAssignee, SequenceContact
+from relance.db.models import PhoneNumber, SequenceAssignee, SequenceContact
 from relance.enrolments.state_repository import FINISHED, PAUSED, is_active_at
 
 # The queue index's own condition, as a literal: a bound value would keep the planners
 # (SQLite's, and PostgreSQL's generic plans) from seeing that the partial index applies.
 _NOT_FINISHED = SequenceContact.state.op("<>")(literal_column(f"'{FINISHED}'"))
+_PAUSED = SequenceContact.state.op("=")(literal_column(f"'{PAUSED}'"))
 
 
 async def lock_rep(
@@ -51,18 +52,6 @@ def _callable_number(*, open_keys: Collection[str] | None, under: Any = Sequence
     return select(PhoneNumber.id).where(*conditions).order_by(PhoneNumber.position).limit(1)
 
 
-def _under_way(under_way: Collection[str]) -> ColumnElement[bool]:
-    return (
-        select(Call.id)
-        .where(
-            Call.sequence_id == SequenceContact.sequence_id,
-            Call.contact_id == SequenceContact.contact_id,
-            Call.status.in_(list(under_way)),
-        )
-        .exists()
-    )
-
-
 async def next_candidate(
     session: AsyncSession,
     *,
@@ -72,7 +61,6 @@ async def next_candidate(
     open_keys: Collection[str] | None,
     max_attempts: int | None,
     retry_after_minutes: int,
-    under_way: Collection[str],
     now: datetime,
 ) -> Row | None:
     """The rep's first callable enrolment, as (``id``, ``contact_id``, ``phone_number_id``):
@@ -90,7 +78,7 @@ async def next_candidate(
         _NOT_FINISHED,
         is_active_at(now),
         number.exists(),
-        ~_under_way(under_way),
+        SequenceContact.call_under_way.is_(False),
     )
     if max_attempts is not None:
         statement = statement.where(SequenceContact.attempts < max_attempts)
@@ -129,7 +117,7 @@ async def soonest(
     rep = _rep_rows(sequence_id, workspace_membership_id)
     capped = () if max_attempts is None else (SequenceContact.attempts < max_attempts,)
     pauses = select(func.min(SequenceContact.paused_until)).where(
-        *rep, *capped, SequenceContact.state == PAUSED, SequenceContact.paused_until > now
+        *rep, *capped, _PAUSED, SequenceContact.paused_until > now
     )
     recent = select(func.min(SequenceContact.last_attempt_at)).where(
         *rep,
@@ -153,17 +141,26 @@ async def zone_keys(
     sequence_id: uuid.UUID,
     workspace_membership_id: uuid.UUID,
     max_attempts: int | None,
-    limit: int = 50,
+    contacts: int = 200,
 ) -> list[str]:
-    """Up to ``limit`` distinct zone keys of the numbers (off the do-not-call list) of the
-    rep's contacts with attempts left: whose next window opening tells when to ask again."""
+    """The distinct zone keys of the numbers (off the do-not-call list) of the rep's first
+    ``contacts`` contacts with attempts left, in the queue's order: whose next window
+    opening tells when to ask again. Bounded, so that a 204 costs what a 201 does; a
+    contact further down the queue may open sooner, and is found when the client asks."""
     rep = _rep_rows(sequence_id, workspace_membership_id)
     capped = () if max_attempts is None else (SequenceContact.attempts < max_attempts,)
+    first = (
+        select(SequenceContact.contact_id)
+        .where(*rep, *capped)
+        .order_by(SequenceContact.last_attempt_at, SequenceContact.created_at, SequenceContact.id)
+        .limit(contacts)
+        .subquery()
+    )
     rows = await session.scalars(
         select(PhoneNumber.time_zones)
-        .join(SequenceContact, SequenceContact.contact_id == PhoneNumber.contact_id)
-        .where(*rep, *capped, ~is_listed(PhoneNumber.number))
+        .where(
+            PhoneNumber.contact_id.in_(select(first.c.contact_id)), ~is_listed(PhoneNumber.number)
+        )
         .distinct()
-        .limit(limit)
     )
     return list(rows)

@@ -230,6 +230,15 @@ class SequenceContact(Base, WorkspaceOwned):
             sqlite_where=text("deleted_at IS NULL AND state <> 'finished'"),
             postgresql_where=text("deleted_at IS NULL AND state <> 'finished'"),
         ),
+        # When a 204 of the queue says to ask again: the next end of a rep's pauses.
+        Index(
+            "ix_sequence_contacts_paused",
+            "sequence_id",
+            "assigned_to_workspace_membership_id",
+            "paused_until",
+            sqlite_where=text("deleted_at IS NULL AND state = 'paused'"),
+            postgresql_where=text("deleted_at IS NULL AND state = 'paused'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -248,6 +257,8 @@ class SequenceContact(Base, WorkspaceOwned):
     exit_reason: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Some call of it in the sequence is under way: the queue's claim (no subquery per row).
+    call_under_way: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence as Rows
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, case, exists, func, literal, select, update
+from sqlalchemy import Boolean, Integer, Row, String, case, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
@@ -56,6 +56,7 @@ async def status_facts(
             SequenceContact.state,
             SequenceContact.attempts.label("stored_attempts"),
             SequenceContact.last_attempt_at.label("stored_last_attempt_at"),
+            SequenceContact.call_under_way.label("stored_under_way"),
             exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
             exists()
             .where(PhoneNumber.contact_id == SequenceContact.contact_id)
@@ -76,11 +77,12 @@ async def status_facts(
 async def store_statuses(
     session: AsyncSession,
     *,
-    statuses: dict[uuid.UUID, tuple[str | None, int, datetime | None]],
+    statuses: dict[uuid.UUID, tuple[str | None, int, datetime | None, bool]],
     finished: dict[uuid.UUID, str],
     now: datetime,
 ) -> None:
-    """Write several enrolments' (status, attempts, last attempt), and finish those in
+    """Write several enrolments' (status, attempts, last attempt, call under way), and
+    finish those in
     ``finished`` with their exit reason, in one statement."""
     if not statuses and not finished:
         return
@@ -94,6 +96,7 @@ async def store_statuses(
         "status": column(0, String, SequenceContact.status),
         "attempts": column(1, Integer, SequenceContact.attempts),
         "last_attempt_at": column(2, UTCDateTime(), SequenceContact.last_attempt_at),
+        "call_under_way": column(3, Boolean, SequenceContact.call_under_way),
     }
     if finished:
         reasons = {key: literal(reason, String) for key, reason in finished.items()}

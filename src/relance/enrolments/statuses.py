@@ -23,7 +23,8 @@ and refreshed in the transaction of every change that can move it: a call create
 moved, a contact's numbers changed, a contact enrolled or resurrected.
 
 With the status, ``refresh`` keeps the enrolment's ``attempts`` (its calls that left
-NOT_INITIATED) and ``last_attempt_at`` (the latest of their start times), and finishes it,
+NOT_INITIATED), ``last_attempt_at`` (the latest of their start times) and
+``call_under_way`` (what the queue's claim reads), and finishes it,
 in the same transaction, when its status becomes CONNECTED (exit reason ``connected``) or
 when it has used the sequence's ``maxAttempts`` with no call under way and no one reached
 (``max_attempts``). A row just made active again is not finished by what it already was:
@@ -108,7 +109,7 @@ async def refresh(
     rows = await repository.status_facts(
         session, enrolment_ids=enrolment_ids, under_way=[s.value for s in UNDER_WAY]
     )
-    changed: dict[uuid.UUID, tuple[str | None, int, datetime | None]] = {}
+    changed: dict[uuid.UUID, tuple[str | None, int, datetime | None, bool]] = {}
     finished: dict[uuid.UUID, str] = {}
     deltas: counts.StatusDeltas = Counter()
     for row in rows:
@@ -122,12 +123,14 @@ async def refresh(
         )
         new = None if status is None else status.value
         attempts = int(row.attempts or 0)
-        if (new, attempts, row.last_attempt_at) != (
+        derived = (new, attempts, row.last_attempt_at, bool(row.under_way))
+        if derived != (
             row.status,
             row.stored_attempts,
             row.stored_last_attempt_at,
+            row.stored_under_way,
         ):
-            changed[row.enrolment_id] = (new, attempts, row.last_attempt_at)
+            changed[row.enrolment_id] = derived
         reason = _exit_reason(row, new, attempts, newly_active=row.enrolment_id in newly_active)
         if reason is not None:
             finished[row.enrolment_id] = reason

@@ -50,6 +50,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('exit_reason', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('attempts', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('last_attempt_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('call_under_way', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+        batch_op.create_index('ix_sequence_contacts_paused', ['sequence_id', 'assigned_to_workspace_membership_id', 'paused_until'], unique=False, sqlite_where=sa.text("deleted_at IS NULL AND state = 'paused'"), postgresql_where=sa.text("deleted_at IS NULL AND state = 'paused'"))
         batch_op.create_index('ix_sequence_contacts_queue', ['sequence_id', 'assigned_to_workspace_membership_id', 'last_attempt_at', 'created_at', 'id'], unique=False, sqlite_where=sa.text("deleted_at IS NULL AND state <> 'finished'"), postgresql_where=sa.text("deleted_at IS NULL AND state <> 'finished'"))
 
     with op.batch_alter_table('sequences', schema=None) as batch_op:
@@ -68,6 +70,12 @@ def _backfill() -> None:
         "last_attempt_at = (SELECT MAX(COALESCE(c.started_at, c.created_at)) FROM calls c "
         "WHERE c.sequence_id = sequence_contacts.sequence_id "
         "AND c.contact_id = sequence_contacts.contact_id AND c.status <> 'NOT_INITIATED')"
+    )
+    op.execute(
+        "UPDATE sequence_contacts SET call_under_way = EXISTS (SELECT 1 FROM calls c "
+        "WHERE c.sequence_id = sequence_contacts.sequence_id "
+        "AND c.contact_id = sequence_contacts.contact_id "
+        "AND c.status IN ('INITIATED', 'QUEUED', 'RINGING', 'IN_PROGRESS'))"
     )
     op.execute(
         "UPDATE sequence_contacts SET state = 'finished', exit_reason = 'connected', "
@@ -94,7 +102,9 @@ def downgrade() -> None:
         batch_op.drop_column('calling_window')
 
     with op.batch_alter_table('sequence_contacts', schema=None) as batch_op:
+        batch_op.drop_index('ix_sequence_contacts_paused', sqlite_where=sa.text("deleted_at IS NULL AND state = 'paused'"), postgresql_where=sa.text("deleted_at IS NULL AND state = 'paused'"))
         batch_op.drop_index('ix_sequence_contacts_queue', sqlite_where=sa.text("deleted_at IS NULL AND state <> 'finished'"), postgresql_where=sa.text("deleted_at IS NULL AND state <> 'finished'"))
+        batch_op.drop_column('call_under_way')
         batch_op.drop_column('last_attempt_at')
         batch_op.drop_column('attempts')
         batch_op.drop_column('exit_reason')
