@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Row, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts.do_not_call_repository import is_listed
+from relance.db.dialect import dialect_name, in_values
 from relance.db.models import PhoneNumber, SequenceAssignee, SequenceContact
 from relance.enrolments.state_repository import FINISHED, PAUSED, is_active_at
 
@@ -40,7 +41,9 @@ async def lock_rep(
     return row is not None
 
 
-def _callable_number(*, open_keys: Collection[str] | None, under: Any = SequenceContact) -> Any:
+def _callable_number(
+    dialect: str, *, open_keys: Collection[str] | None, under: Any = SequenceContact
+) -> Any:
     """The numbers of the enrolment's contact that may be called now: off the do-not-call
     list, and (with a window) stored with a zone key open now."""
     conditions: list[ColumnElement[bool]] = [
@@ -48,7 +51,7 @@ def _callable_number(*, open_keys: Collection[str] | None, under: Any = Sequence
         ~is_listed(PhoneNumber.number),
     ]
     if open_keys is not None:
-        conditions.append(PhoneNumber.time_zones.in_(sorted(open_keys)))
+        conditions.append(in_values(dialect, PhoneNumber.time_zones, sorted(open_keys)))
     return select(PhoneNumber.id).where(*conditions).order_by(PhoneNumber.position).limit(1)
 
 
@@ -66,7 +69,7 @@ async def next_candidate(
     """The rep's first callable enrolment, as (``id``, ``contact_id``, ``phone_number_id``):
     among those ``never_called`` in enrolment order, else among the others by oldest last
     attempt; ``open_keys`` None means no window."""
-    number = _callable_number(open_keys=open_keys).correlate(SequenceContact)
+    number = _callable_number(dialect_name(session), open_keys=open_keys).correlate(SequenceContact)
     statement = select(
         SequenceContact.id,
         SequenceContact.contact_id,
