@@ -8,6 +8,7 @@ loader must check afterwards: the assignees' loads, the active rows by status an
 and a sample of enrolment ids of every status.
 """
 
+import functools
 import random
 import uuid
 from collections import Counter
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from relance.call_lifecycle import CallStatus, has_ended, has_started, reaches_a_person
+from relance.calling_windows import key_of_number
 from relance.enrolments.statuses import UNDER_WAY, StatusFacts, derive
 
 SEED = 20250106
@@ -177,6 +179,7 @@ class Generator:
                     "workspace_id": self.tenant.workspace_id,
                     "number": f"+33{6 + position}{serial:08d}",
                     "position": position,
+                    "time_zones": _zone_key(f"+33{6 + position}"),
                     "created_at": created,
                 }
             )
@@ -225,8 +228,17 @@ class Generator:
         if status != wanted:
             raise AssertionError(f"the history {history} gives {status}, not {wanted}")
         deleted = index % 100 in self._deleted
+        attempts = [c for c in calls if c["status"] != CallStatus.NOT_INITIATED]
+        connected = status == "CONNECTED"
         chunk.sequence_contacts.append(
             {
+                # As enrolments.statuses keeps them: a contact that connected is finished.
+                "attempts": len(attempts),
+                "call_under_way": any(c["status"] in UNDER_WAY for c in calls),
+                "last_attempt_at": max((c["started_at"] for c in attempts), default=None),
+                "state": "finished" if connected else "active",
+                "exit_reason": "connected" if connected else None,
+                "finished_at": max(c["updated_at"] for c in calls) if connected else None,
                 "id": enrolment_id,
                 "sequence_id": tally.sequence_id,
                 "contact_id": contact_id,
@@ -317,6 +329,13 @@ class Generator:
         if draw < sum(share for _, share, _ in others):
             labels.append(others[int(draw / others[0][1])][0])
         return labels
+
+
+@functools.cache
+def _zone_key(prefix: str) -> str:
+    """The zone key ``contacts.service`` stores with a number of this prefix (all of the
+    generated numbers of one prefix share their zones)."""
+    return key_of_number(prefix + "12345678")
 
 
 def _status_of(calls: list[dict], has_number: bool) -> str | None:

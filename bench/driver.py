@@ -74,6 +74,40 @@ def adds(relance: Client, dataset: Dataset, sequence: str, name: str, target: Ta
     return Operation(name, relance, send, check, target, cleanup)
 
 
+def next_calls(relance: Client, dataset: Dataset, name: str, target: Target) -> Operation:
+    """The first rep's next call in the big sequence (timed); the call it claims is then
+    cancelled (untimed), so that each request claims a contact the one before did not.
+
+    The contacts never called come first, and of the generated ones those with a number
+    have no status yet: each claim moves one from no status to CANCELLED in the tally."""
+    path = f"/v1/sequences/{dataset.big.sequence_id}/next"
+    body = {"workspaceMembershipId": str(dataset.assignees[0])}
+    claimed: list[str] = []
+
+    def check(response: Response) -> None:
+        call = expect(response, 201, name)["call"]
+        rep = call["workspaceMembershipId"]
+        if call["status"] != "QUEUED" or rep != body["workspaceMembershipId"]:
+            raise AssertionError(f"{name}: {response.body!r}, expected a QUEUED call of the rep")
+        if call["contactId"] in claimed:
+            raise AssertionError(f"{name}: {call['contactId']} handed out twice")
+        if response.json()["sequenceContact"]["attempts"] != 1:
+            raise AssertionError(f"{name}: {response.body!r}, expected a contact never called")
+        claimed.append(call["contactId"])
+        calls.append(call["id"])
+
+    def cleanup() -> None:
+        cancel = relance.send("PATCH", f"/v1/calls/{calls[-1]}", {"status": "CANCELLED"})
+        expect(cancel, 200, name)
+        dataset.big.by_status[None] -= 1
+        dataset.big.by_status["CANCELLED"] += 1
+
+    calls: list[str] = []
+    return Operation(
+        name, relance, lambda: relance.send("POST", path, body), check, target, cleanup
+    )
+
+
 def groups(relance: Client, dataset: Dataset, database: str) -> list[list[Operation]]:
     """Every latency operation, in the groups they are measured in."""
     big = dataset.big
@@ -121,6 +155,8 @@ def groups(relance: Client, dataset: Dataset, database: str) -> list[list[Operat
         ):
             name = f"{label}, {page_name} ({page:,}), total {total:,}"
             result.append([list_operation(relance, dataset, query, total, page, name, Target(5))])
+    # Last: each call it claims moves a contact's status, which the lists above count.
+    result.append([next_calls(relance, dataset, "next call, big sequence", Target(5))])
     return result
 
 

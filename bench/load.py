@@ -44,6 +44,7 @@ class Dataset:
     big: Tally
     small: Tally
     spare: list[uuid.UUID]  # contacts in no sequence, for the adds
+    assignees: list[uuid.UUID]  # workspace memberships, in the sequences' order (the reps)
     rare_tag: str
     common_tag: str
     seconds: float
@@ -79,6 +80,7 @@ async def load(
         big=big,
         small=small_tally,
         spare=spare_ids,
+        assignees=tenant.assignees,
         rare_tag=RARE_TAG,
         common_tag=COMMON_TAG,
         seconds=time.perf_counter() - started,

@@ -52,8 +52,9 @@ async def test_every_operation_answers_on_the_generated_data(
     finally:
         relance.stop()
     # Each operation checked its answers (status, totals, page sizes) as it went: the floor,
-    # GET sequence, page 1, two adds and their ratio, 3 pages of 9 filters, throughput.
-    assert len(results) == 1 + 1 + 1 + 3 + 27 + 1
+    # GET sequence, page 1, two adds and their ratio, the next call, 3 pages of 9 filters,
+    # throughput.
+    assert len(results) == 1 + 1 + 1 + 3 + 1 + 27 + 1
     # The adds were removed again: the loads still add up.
     await load.check(database, dataset)
 

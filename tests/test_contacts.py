@@ -19,6 +19,7 @@ CONTACT_KEYS = {
     "phoneNumbers",
     "createdAt",
     "updatedAt",
+    "timeZone",  # a Relance addition (calling windows)
 }
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 

@@ -26,9 +26,10 @@ async def test_item_shape(tenants) -> None:
     [contact] = await tenant.contacts(1)
     sequence_id = await tenant.sequence(contact_ids=[contact])
     [item] = (await tenant.get(f"/v1/sequences/{sequence_id}/contacts")).json()["data"]
-    # The Skipcall fields, and Relance's callCount.
+    # Skipcall's fields, and Relance's additions (callCount, the queue's).
     assert set(item) == {"id", "status", "contact", "tags", "calls", "callCount", "createdAt",
-                         "assignedToWorkspaceMembershipId"}
+                         "assignedToWorkspaceMembershipId", "state", "pausedUntil", "finishedAt", "exitReason",
+                         "attempts", "lastAttemptAt", "timeZone", "nextCallableAt"}
     assert item["status"] is None and item["tags"] == [] and item["calls"] == []
     assert item["callCount"] == 0
     assert item["contact"]["id"] == contact

@@ -112,3 +112,20 @@ class RateLimited(RelanceError):
     def __init__(self, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class DoNotCall(RelanceError):
+    """A call placed to a number on the organization's do-not-call list."""
+
+    status = 409
+    code = "DO_NOT_CALL"
+
+
+class OutsideCallingWindow(RelanceError):
+    status = 409
+    code = "OUTSIDE_CALLING_WINDOW"
+
+
+class MaxAttemptsReached(RelanceError):
+    status = 409
+    code = "MAX_ATTEMPTS_REACHED"

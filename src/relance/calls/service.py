@@ -11,17 +11,27 @@ from relance.call_lifecycle import (
     has_ended,
     has_started,
     is_allowed,
+    rank,
     reaches_a_person,
 )
+from relance.calling_windows import CallingWindow, key_is_open
 from relance.calls import repository
 from relance.calls.repository import CallFilters
+from relance.contacts import do_not_call_repository
 from relance.contacts import repository as contacts_repository
-from relance.db.models import Call
+from relance.db.models import Call, PhoneNumber, Sequence, SequenceContact
 from relance.db.types import truncate_to_ms, utcnow
 from relance.enrolments import repository as enrolments_repository
 from relance.enrolments import service as enrolments
 from relance.enrolments import statuses
-from relance.errors import InvalidTransition, NotFound, ValidationFailed
+from relance.errors import (
+    DoNotCall,
+    InvalidTransition,
+    MaxAttemptsReached,
+    NotFound,
+    OutsideCallingWindow,
+    ValidationFailed,
+)
 from relance.tenancy import repository as tenancy_repository
 from relance.unset import UNSET, Maybe
 
@@ -37,8 +47,14 @@ async def create(
     started_at: datetime | None = None,
     ended_at: datetime | None = None,
     recording_url: str | None = None,
+    now: datetime | None = None,
 ) -> Call:
-    """Record a call to a contact active in the sequence, in any status (history imports)."""
+    """Record a call to a contact active in the sequence, in any status (history imports).
+
+    A call placed (a status before CONNECTED) is refused with a 409 when its number is on
+    the do-not-call list, when the sequence's calling window is closed in the number's
+    zones at ``now`` (the app's clock), or when the contact has used the sequence's
+    attempts; a call created in CONNECTED or an end state is history, and is recorded."""
     sequence, enrolment = await enrolments.active_enrolment(
         session, sequence_id=sequence_id, contact_id=contact_id
     )
@@ -53,6 +69,12 @@ async def create(
         phone_number_id = min(numbers, key=lambda n: (n.created_at, n.position)).id
     elif phone_number_id not in {n.id for n in numbers}:
         raise ValidationFailed("not a number of this contact", at=("phone_number_id",))
+    now = now or utcnow()
+    if rank(status) < rank(CallStatus.CONNECTED):
+        number = next(n for n in numbers if n.id == phone_number_id)
+        await check_placeable(
+            session, sequence=sequence, enrolment=enrolment, number=number, now=now
+        )
     if workspace_membership_id is None:
         workspace_membership_id = enrolment.assigned_to_workspace_membership_id
     elif not await tenancy_repository.is_workspace_membership(
@@ -61,7 +83,6 @@ async def create(
         raise ValidationFailed(
             "not a member of the sequence's workspace", at=("workspace_membership_id",)
         )
-    now = utcnow()
     call = Call(
         workspace_id=sequence.workspace_id,
         sequence_id=sequence.id,
@@ -79,6 +100,26 @@ async def create(
     return call
 
 
+async def check_placeable(
+    session: AsyncSession,
+    *,
+    sequence: Sequence,
+    enrolment: SequenceContact,
+    number: PhoneNumber,
+    now: datetime,
+) -> None:
+    """The 409s of a call placed to ``number`` (``create``)."""
+    if await do_not_call_repository.listed(session, [number.number]):
+        raise DoNotCall("This number is on the do-not-call list")
+    window = (
+        None if sequence.calling_window is None else CallingWindow.load(sequence.calling_window)
+    )
+    if not key_is_open(window, number.time_zones, now):
+        raise OutsideCallingWindow("The sequence's calling window is closed for this number now")
+    if sequence.max_attempts is not None and enrolment.attempts >= sequence.max_attempts:
+        raise MaxAttemptsReached("The contact has had the sequence's maxAttempts calls")
+
+
 async def update(
     session: AsyncSession,
     *,
@@ -87,8 +128,10 @@ async def update(
     started_at: Maybe[datetime] = UNSET,
     ended_at: Maybe[datetime] = UNSET,
     recording_url: Maybe[str | None] = UNSET,
+    now: datetime | None = None,
 ) -> Call:
-    """Move a call forward and/or set its times and recording."""
+    """Move a call forward and/or set its times and recording; ``now`` (the app's clock)
+    stamps what the client did not give."""
     found = await get(session, call_id=call_id)
     # Its contact first, then the call itself (the lock order of enrolments.service): a
     # concurrent delete of the contact, which takes its calls along, finishes first.
@@ -106,9 +149,9 @@ async def update(
         target,
         started_at=call.started_at if started_at is UNSET else started_at,
         ended_at=call.ended_at if ended_at is UNSET else ended_at,
-        now=utcnow(),
+        now=now or utcnow(),
     )
-    call.updated_at = utcnow()
+    call.updated_at = now or utcnow()
     await session.flush()
     if status is not UNSET:
         enrolment = await enrolments_repository.enrolment_of(

@@ -70,13 +70,14 @@ async def phone_numbers_of(
 class PageNumber(NamedTuple):
     id: str  # hyphenated (``json_uuid``)
     number: str
+    time_zones: str  # its zone key, as kept with it (``PhoneNumber.time_zones``)
 
 
 def numbers_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
     """For a page's statement: the numbers of the contact ``contact_id`` names, in its
     order, as one JSON value (``read_numbers``)."""
     numbers = PhoneNumber.__table__.c
-    columns = [numbers.id, numbers.number, numbers.position]
+    columns = [numbers.id, numbers.number, numbers.position, numbers.time_zones]
     return (
         select(json_rows(dialect, columns, [numbers.position]))
         .where(numbers.contact_id == contact_id)
@@ -87,7 +88,7 @@ def numbers_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
 def read_numbers(dialect: str, value: str | None) -> list[PageNumber]:
     """What ``numbers_json`` gave."""
     rows = read_json_rows(dialect, value, key=lambda row: row[2])
-    return [PageNumber(json_uuid(id_), number) for id_, number, _ in rows]
+    return [PageNumber(json_uuid(id_), number, zones) for id_, number, _, zones in rows]
 
 
 async def insert_contacts(session: AsyncSession, rows: list[dict]) -> None:
@@ -112,6 +113,16 @@ async def set_phone_positions(session: AsyncSession, positions: dict[uuid.UUID, 
             update(PhoneNumber)
             .where(PhoneNumber.id.in_(list(positions)))
             .values(position=case(positions, value=PhoneNumber.id))
+        )
+
+
+async def set_number_zones(session: AsyncSession, zones: dict[uuid.UUID, str]) -> None:
+    """Store several numbers' zone keys in one statement."""
+    if zones:
+        await session.execute(
+            update(PhoneNumber)
+            .where(PhoneNumber.id.in_(list(zones)))
+            .values(time_zones=case(zones, value=PhoneNumber.id))
         )
 
 

@@ -6,6 +6,7 @@ from typing import overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.calling_windows import is_known_zone, key_of_number
 from relance.contacts import repository
 from relance.contacts.phones import InvalidPhoneNumber, to_e164
 from relance.db.models import Contact, PhoneNumber
@@ -27,6 +28,7 @@ class ContactInput:
     company: str | None = None
     phone_numbers: list[str] = field(default_factory=list)
     workspace_id: uuid.UUID | None = None
+    time_zone: str | None = None  # an IANA name; the numbers' zones are derived otherwise
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ async def create_many(
         try:
             workspace_id = resolve_workspace(scope, item.workspace_id)
             numbers = _normalize_all(item.phone_numbers, default_region)
+            _check_zone(item.time_zone)
         except ValidationFailed as error:
             raise (error if batch is None else error.within(batch, index)) from None
         contact = Contact(
@@ -62,6 +65,7 @@ async def create_many(
             email=item.email,
             email_key=email_key(item.email),
             company=item.company,
+            time_zone=item.time_zone,
             created_at=now,
             updated_at=now,
         )
@@ -72,6 +76,7 @@ async def create_many(
                 workspace_id=workspace_id,
                 number=number,
                 position=position,
+                time_zones=item.time_zone or key_of_number(number),
                 created_at=now,
             )
             for position, number in enumerate(numbers)
@@ -111,9 +116,11 @@ async def update(
     company: Maybe[str | None] = UNSET,
     phone_numbers: Maybe[list[str] | None] = UNSET,
     workspace_id: Maybe[uuid.UUID | None] = UNSET,
+    time_zone: Maybe[str | None] = UNSET,
 ) -> ContactView:
-    """Apply the fields sent: a null name becomes empty, a null email or company is cleared,
-    null numbers leave them as they are; a number that stays keeps its id."""
+    """Apply the fields sent: a null name becomes empty, a null email, company or time zone
+    is cleared, null numbers leave them as they are; a number that stays keeps its id. The
+    numbers' stored zones follow the contact's zone, or their own when it has none."""
     contact = await _contact(session, contact_id, lock=repository.Lock.UPDATE)
     if workspace_id is not UNSET:
         resolved = resolve_workspace(scope_of(session), workspace_id)
@@ -129,6 +136,9 @@ async def update(
         contact.email, contact.email_key = email, email_key(email)
     if company is not UNSET:
         contact.company = company
+    if time_zone is not UNSET:
+        _check_zone(time_zone)
+        contact.time_zone = time_zone
     contact.updated_at = utcnow()
     current = (await repository.phone_numbers_of(session, [contact.id])).get(contact.id, [])
     if phone_numbers is not UNSET and phone_numbers is not None:
@@ -138,6 +148,10 @@ async def update(
         await statuses.refresh(
             session,
             enrolment_ids=await enrolments_repository.enrolments_of_contact(session, contact.id),
+        )
+    if time_zone is not UNSET:
+        await repository.set_number_zones(
+            session, {n.id: time_zone or key_of_number(n.number) for n in current}
         )
     await session.flush()
     return ContactView(contact=contact, phone_numbers=current)
@@ -167,6 +181,7 @@ async def _replace_numbers(
                 workspace_id=contact.workspace_id,
                 number=number,
                 position=position,
+                time_zones=contact.time_zone or key_of_number(number),
                 created_at=now,
             )
             created.append(existing)
@@ -200,6 +215,11 @@ def _normalize_all(raw_numbers: list[str], default_region: str) -> list[str]:
         if number not in normalized:
             normalized.append(number)
     return normalized
+
+
+def _check_zone(time_zone: str | None) -> None:
+    if time_zone is not None and not is_known_zone(time_zone):
+        raise ValidationFailed("not an IANA time zone, such as Europe/Paris", at=("time_zone",))
 
 
 @overload

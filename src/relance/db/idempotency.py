@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relance.db.models import Base, OrganizationOwned, _created_at, _id
+from relance.db.base import Base, OrganizationOwned, created_at_column, id_column
 
 
 class IdempotentRequest(Base, OrganizationOwned):
@@ -19,7 +19,7 @@ class IdempotentRequest(Base, OrganizationOwned):
         Index(None, "created_at"),  # for the purge of expired keys
     )
 
-    id: Mapped[uuid.UUID] = _id()
+    id: Mapped[uuid.UUID] = id_column()
     key: Mapped[str] = mapped_column(String(255))
     # SHA-256 of the method, path, query and body: the same key with another request is
     # a conflict, not a replay.
@@ -27,4 +27,4 @@ class IdempotentRequest(Base, OrganizationOwned):
     status_code: Mapped[int] = mapped_column(Integer)
     media_type: Mapped[str | None] = mapped_column(String(255))
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()

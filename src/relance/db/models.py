@@ -3,69 +3,36 @@
 Tenant-owned rows carry ``workspace_id`` (or ``organization_id`` for organization-level
 rows) so that ``relance.tenancy.scope`` can filter every query in one place. Relationships
 are ``lazy="raise"``: what a request needs is loaded explicitly, so a hidden N+1 fails loudly.
+The base and the mixins are in ``db/base.py``; the queue's tables in ``db/models_queue.py``.
 """
 
 import uuid
 from datetime import datetime
-from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
-    Enum,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
-    Table,
     UniqueConstraint,
-    Uuid,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from relance.db.types import UTCDateTime, new_id, utcnow
+from relance.db.base import (
+    NAMING_CONVENTION,
+    Base,
+    OrganizationOwned,
+    WorkspaceOwned,
+)
+from relance.db.base import created_at_column as _created_at
+from relance.db.base import enum_column as _enum
+from relance.db.base import id_column as _id
+from relance.db.types import UTCDateTime
 from relance.plans import Plan, SubscriptionStatus
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    # Every model here is mapped to a table (not a join or a subquery).
-    __table__: ClassVar[Table]
-
-
-class OrganizationOwned:
-    """Rows readable by any key of their organization."""
-
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
-
-
-class WorkspaceOwned:
-    """Rows readable only by keys whose scope includes their workspace."""
-
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-
-
-def _id() -> Mapped[uuid.UUID]:
-    return mapped_column(Uuid, primary_key=True, default=new_id)
-
-
-def _created_at() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-
-def _enum(enum_class: type) -> Enum:
-    return Enum(enum_class, native_enum=False, length=32, validate_strings=True)
+__all__ = ["NAMING_CONVENTION", "Base", "OrganizationOwned", "WorkspaceOwned"]
 
 
 class Organization(Base):
@@ -146,6 +113,8 @@ class Contact(Base, WorkspaceOwned):
     # The email lower-cased: what OpenCX matching compares (see contacts.service.email_key).
     email_key: Mapped[str | None] = mapped_column(String(320))
     company: Mapped[str | None] = mapped_column(String(255))
+    # An IANA zone the client set; its numbers' zones are derived otherwise.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 
@@ -166,6 +135,9 @@ class PhoneNumber(Base, WorkspaceOwned):
     number: Mapped[str] = mapped_column(String(32))
     # Keeps the order the client sent; the API returns numbers in this order.
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The zone key (relance.calling_windows) the number rings in: its contact's own zone
+    # when set, else derived from the number; kept with every write of either.
+    time_zones: Mapped[str] = mapped_column(String(1024), server_default="")
     created_at: Mapped[datetime] = _created_at()
 
 
@@ -182,6 +154,10 @@ class Sequence(Base, WorkspaceOwned):
     # its filter (relance.sequences.filters) applies to.
     is_continuous: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     filter: Mapped[dict | None] = mapped_column(JSON)
+    # The queue's policy: relance.calling_windows.CallingWindow.dump(), or None (any time).
+    calling_window: Mapped[dict | None] = mapped_column(JSON)
+    max_attempts: Mapped[int | None] = mapped_column(Integer)
+    retry_after_minutes: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -243,6 +219,26 @@ class SequenceContact(Base, WorkspaceOwned):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index(None, "contact_id"),
+        # The queue: a rep's contacts never called, in enrolment order, then by last attempt.
+        Index(
+            "ix_sequence_contacts_queue",
+            "sequence_id",
+            "assigned_to_workspace_membership_id",
+            "last_attempt_at",
+            "created_at",
+            "id",
+            sqlite_where=text("deleted_at IS NULL AND state <> 'finished'"),
+            postgresql_where=text("deleted_at IS NULL AND state <> 'finished'"),
+        ),
+        # When a 204 of the queue says to ask again: the next end of a rep's pauses.
+        Index(
+            "ix_sequence_contacts_paused",
+            "sequence_id",
+            "assigned_to_workspace_membership_id",
+            "paused_until",
+            sqlite_where=text("deleted_at IS NULL AND state = 'paused'"),
+            postgresql_where=text("deleted_at IS NULL AND state = 'paused'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -253,6 +249,16 @@ class SequenceContact(Base, WorkspaceOwned):
     )
     # Derived from the contact's calls and numbers (relance.enrolments.statuses).
     status: Mapped[str | None] = mapped_column(String(32))
+    # active, paused or finished (relance.enrolments.states); paused until a time counts
+    # as active from then on. attempts and last_attempt_at are derived with the status.
+    state: Mapped[str] = mapped_column(String(16), server_default="active")
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exit_reason: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Some call of it in the sequence is under way: the queue's claim (no subquery per row).
+    call_under_way: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -390,3 +396,4 @@ class ContinuousRun(Base, WorkspaceOwned):
 
 # Tables kept in modules of their own, imported here so that the metadata holds them all.
 import relance.db.idempotency  # noqa: E402, F401
+from relance.db.models_queue import DoNotCallNumber  # noqa: E402, F401

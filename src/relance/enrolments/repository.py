@@ -31,6 +31,7 @@ from relance.db.models import (
     SequenceContact,
     WorkspaceMembership,
 )
+from relance.enrolments.state_repository import reset_values
 
 T = TypeVar("T")
 
@@ -260,7 +261,7 @@ async def resurrect(
     rows = await session.execute(
         update(SequenceContact)
         .where(SequenceContact.id.in_(list(enrolment_ids)), SequenceContact.deleted_at.is_not(None))
-        .values(deleted_at=None, created_at=now)
+        .values(deleted_at=None, created_at=now, **reset_values())
         .returning(
             SequenceContact.contact_id,
             SequenceContact.assigned_to_workspace_membership_id,

@@ -4,13 +4,15 @@ the statuses it stores."""
 import uuid
 from collections.abc import Collection
 from collections.abc import Sequence as Rows
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, case, exists, literal, select, update
+from sqlalchemy import Boolean, Integer, Row, String, case, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
-from relance.db.models import Call, PhoneNumber, SequenceContact
+from relance.db.models import Call, PhoneNumber, Sequence, SequenceContact
+from relance.db.types import UTCDateTime
 
 
 async def status_facts(
@@ -32,9 +34,29 @@ async def status_facts(
         .correlate(SequenceContact)
         .scalar_subquery()
     )
+    attempted = (same_pair, Call.status != CallStatus.NOT_INITIATED.value)
     rows = await session.execute(
         select(
             SequenceContact.id.label("enrolment_id"),
+            select(func.count())
+            .where(*attempted)
+            .correlate(SequenceContact)
+            .scalar_subquery()
+            .label("attempts"),
+            select(func.max(func.coalesce(Call.started_at, Call.created_at)))
+            .where(*attempted)
+            .correlate(SequenceContact)
+            .scalar_subquery()
+            .label("last_attempt_at"),
+            select(Sequence.max_attempts)
+            .where(Sequence.id == SequenceContact.sequence_id)
+            .correlate(SequenceContact)
+            .scalar_subquery()
+            .label("max_attempts"),
+            SequenceContact.state,
+            SequenceContact.attempts.label("stored_attempts"),
+            SequenceContact.last_attempt_at.label("stored_last_attempt_at"),
+            SequenceContact.call_under_way.label("stored_under_way"),
             exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
             exists()
             .where(PhoneNumber.contact_id == SequenceContact.contact_id)
@@ -52,18 +74,43 @@ async def status_facts(
     return rows.all()
 
 
-async def store_statuses(session: AsyncSession, *, statuses: dict[uuid.UUID, str | None]) -> None:
-    """Write several enrolments' statuses in one statement."""
-    if not statuses:
+async def store_statuses(
+    session: AsyncSession,
+    *,
+    statuses: dict[uuid.UUID, tuple[str | None, int, datetime | None, bool]],
+    finished: dict[uuid.UUID, str],
+    now: datetime,
+) -> None:
+    """Write several enrolments' (status, attempts, last attempt, call under way), and
+    finish those in
+    ``finished`` with their exit reason, in one statement."""
+    if not statuses and not finished:
         return
-    await session.execute(
-        update(SequenceContact)
-        .where(SequenceContact.id.in_(list(statuses)))
-        .values(
-            status=case(
-                {key: literal(value, String) for key, value in statuses.items()},
-                value=SequenceContact.id,
-                else_=SequenceContact.status,
-            )
+    ids = SequenceContact.id
+
+    def column(index: int, type_: Any, else_: Any) -> Any:
+        values = {key: literal(value[index], type_) for key, value in statuses.items()}
+        return case(values, value=ids, else_=else_) if values else else_
+
+    values: dict[str, object] = {
+        "status": column(0, String, SequenceContact.status),
+        "attempts": column(1, Integer, SequenceContact.attempts),
+        "last_attempt_at": column(2, UTCDateTime(), SequenceContact.last_attempt_at),
+        "call_under_way": column(3, Boolean, SequenceContact.call_under_way),
+    }
+    if finished:
+        reasons = {key: literal(reason, String) for key, reason in finished.items()}
+        values["state"] = case(
+            {k: literal("finished", String) for k in finished},
+            value=ids,
+            else_=SequenceContact.state,
         )
+        values["exit_reason"] = case(reasons, value=ids, else_=SequenceContact.exit_reason)
+        values["finished_at"] = case(
+            {k: literal(now, UTCDateTime()) for k in finished},
+            value=ids,
+            else_=SequenceContact.finished_at,
+        )
+    await session.execute(
+        update(SequenceContact).where(ids.in_([*statuses, *finished])).values(**values)
     )

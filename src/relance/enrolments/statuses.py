@@ -21,6 +21,14 @@ first time it enters CONNECTED or COMPLETED (``calls.service``), so it survives 
 moving on. The result is stored on the sequence-contact row (indexed for ``?status=``)
 and refreshed in the transaction of every change that can move it: a call created or
 moved, a contact's numbers changed, a contact enrolled or resurrected.
+
+With the status, ``refresh`` keeps the enrolment's ``attempts`` (its calls that left
+NOT_INITIATED), ``last_attempt_at`` (the latest of their start times) and
+``call_under_way`` (what the queue's claim reads), and finishes it,
+in the same transaction, when its status becomes CONNECTED (exit reason ``connected``) or
+when it has used the sequence's ``maxAttempts`` with no call under way and no one reached
+(``max_attempts``). A row just made active again is not finished by what it already was:
+it is finished by the next change that applies.
 """
 
 import enum
@@ -28,10 +36,13 @@ import uuid
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
+from relance.db.types import utcnow
 from relance.enrolments import counts
 from relance.enrolments import status_repository as repository
 
@@ -98,7 +109,8 @@ async def refresh(
     rows = await repository.status_facts(
         session, enrolment_ids=enrolment_ids, under_way=[s.value for s in UNDER_WAY]
     )
-    changed: dict[uuid.UUID, str | None] = {}
+    changed: dict[uuid.UUID, tuple[str | None, int, datetime | None, bool]] = {}
+    finished: dict[uuid.UUID, str] = {}
     deltas: counts.StatusDeltas = Counter()
     for row in rows:
         status = derive(
@@ -110,13 +122,34 @@ async def refresh(
             )
         )
         new = None if status is None else status.value
-        if new != row.status:
-            changed[row.enrolment_id] = new
+        attempts = int(row.attempts or 0)
+        derived = (new, attempts, row.last_attempt_at, bool(row.under_way))
+        if derived != (
+            row.status,
+            row.stored_attempts,
+            row.stored_last_attempt_at,
+            row.stored_under_way,
+        ):
+            changed[row.enrolment_id] = derived
+        reason = _exit_reason(row, new, attempts, newly_active=row.enrolment_id in newly_active)
+        if reason is not None:
+            finished[row.enrolment_id] = reason
         if row.active:
             old = None if row.enrolment_id in newly_active else row.status
             if old is not None:
                 deltas[(row.sequence_id, old, row.workspace_id)] -= 1
             if new is not None:
                 deltas[(row.sequence_id, new, row.workspace_id)] += 1
-    await repository.store_statuses(session, statuses=changed)
+    await repository.store_statuses(session, statuses=changed, finished=finished, now=utcnow())
     await counts.add_to_status_counts(session, deltas)
+
+
+def _exit_reason(row: Any, new: str | None, attempts: int, *, newly_active: bool) -> str | None:
+    """Why this refresh finishes the enrolment, if it does (the rule in the docstring)."""
+    if not row.active or row.state == "finished" or newly_active:
+        return None
+    if new == SequenceContactStatus.CONNECTED:
+        return "connected" if row.status != SequenceContactStatus.CONNECTED else None
+    if row.max_attempts is not None and attempts >= row.max_attempts and not row.under_way:
+        return "max_attempts"
+    return None

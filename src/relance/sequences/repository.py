@@ -9,6 +9,7 @@ maintained counts (``relance.enrolments.counts``) rather than from counting rows
 import functools
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Integer, Row, Select, String, Uuid, bindparam, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,9 @@ from relance.db.models import (
     SequenceTagCount,
     Tag,
 )
+from relance.db.types import UTCDateTime
 from relance.enrolments.repository import is_live
+from relance.enrolments.state_repository import in_state_at
 from relance.tags.repository import tags_json
 from relance.tenancy.scope import scoped
 
@@ -38,6 +41,7 @@ _TAGS = Tag.__table__
 _SEQUENCE_ID = bindparam("sequence_id", type_=Uuid)
 _STATUS = bindparam("status", type_=String)
 _TAG_KEY = bindparam("tag_key", type_=String)
+_NOW = bindparam("now", type_=UTCDateTime())
 
 
 async def page(session: AsyncSession, *, offset: int, limit: int) -> tuple[int, list[Sequence]]:
@@ -85,10 +89,20 @@ class ListHeader:
     workspace_id: uuid.UUID
     tag_id: uuid.UUID | None
     total: int
+    # The sequence's calling policy, which each item's nextCallableAt reads.
+    calling_window: dict | None = None
+    max_attempts: int | None = None
+    retry_after_minutes: int = 0
 
 
 async def list_header(
-    session: AsyncSession, *, sequence_id: uuid.UUID, status: str | None, tag_key: str | None
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    status: str | None,
+    tag_key: str | None,
+    state: str | None = None,
+    now: datetime | None = None,
 ) -> ListHeader | None:
     """The live sequence (None when unknown, deleted or out of scope), the tag whose
     ``label_key`` is ``tag_key`` in its workspace, and the total, in one statement.
@@ -96,25 +110,56 @@ async def list_header(
     The total is a maintained count: the sum of the loads unfiltered, the count of the
     status or of the tag when one is asked. A status and a tag together have no count of
     their own: their active rows are counted, along the tag's index in the list's order.
+    A state (active at ``now``, paused at ``now``, finished) has none either: its rows
+    are counted, in one aggregate over the sequence's rows.
     """
     row = (
         await session.execute(
-            _header(status is not None, tag_key is not None),
-            {"sequence_id": sequence_id, "status": status, "tag_key": tag_key},
+            _header(status is not None, tag_key is not None, state),
+            {"sequence_id": sequence_id, "status": status, "tag_key": tag_key, "now": now},
         )
     ).first()
     if row is None:
         return None
-    return ListHeader(workspace_id=row[0], tag_id=row[1], total=row[2] or 0)
+    return ListHeader(
+        workspace_id=row[0],
+        tag_id=row[1],
+        total=row[2] or 0,
+        calling_window=row[3],
+        max_attempts=row[4],
+        retry_after_minutes=row[5],
+    )
 
 
 @functools.cache
-def _header(by_status: bool, by_tag: bool) -> Select:
+def _header(by_status: bool, by_tag: bool, state: str | None) -> Select:
     """``list_header``'s statement for one shape of filter, built and scoped once."""
     sequence, tag = _SEQUENCES.c, _TAGS.c
     is_the_tag = (tag.workspace_id == sequence.workspace_id) & (tag.label_key == _TAG_KEY)
     total: Select
-    if not by_tag:
+    if state is not None:
+        enrolment = _ENROLMENTS.c
+        total = (
+            select(func.count())
+            .select_from(_ENROLMENTS)
+            .where(
+                enrolment.sequence_id == sequence.id,
+                enrolment.deleted_at.is_(None),
+                in_state_at(state, _NOW, enrolment),
+            )
+        )
+        if by_status:
+            total = total.where(enrolment.status == _STATUS)
+        if by_tag:
+            rows = _TAG_ROWS.c
+            total = total.where(
+                enrolment.id.in_(
+                    select(rows.sequence_contact_id)
+                    .join(_TAGS, tag.id == rows.tag_id)
+                    .where(is_the_tag, rows.sequence_id == sequence.id)
+                )
+            )
+    elif not by_tag:
         if not by_status:
             loads = SequenceAssignee.__table__.c
             total = select(func.sum(loads.active_load)).where(loads.sequence_id == sequence.id)
@@ -146,9 +191,14 @@ def _header(by_status: bool, by_tag: bool) -> Select:
         )
     tag_id = select(tag.id).where(is_the_tag).scalar_subquery() if by_tag else null()
     return scoped(
-        select(sequence.workspace_id, tag_id, total.scalar_subquery()).where(
-            sequence.id == _SEQUENCE_ID, is_live(sequence)
-        )
+        select(
+            sequence.workspace_id,
+            tag_id,
+            total.scalar_subquery(),
+            sequence.calling_window,
+            sequence.max_attempts,
+            sequence.retry_after_minutes,
+        ).where(sequence.id == _SEQUENCE_ID, is_live(sequence))
     )
 
 
@@ -161,6 +211,8 @@ async def contacts_page(
     offset: int,
     limit: int,
     total: int,
+    state: str | None = None,
+    now: datetime | None = None,
 ) -> list[Row]:
     """A page of the sequence's ``total`` matching active contacts, oldest enrolment first,
     as rows of the enrolment (``id``, ``status``, ``created_at``, ``assignee_id``), of
@@ -179,9 +231,10 @@ async def contacts_page(
     if rows_of.limit == 0:
         return []
     statement = _page(
-        dialect_name(session), status is not None, tag_id is not None, rows_of.from_the_end
+        dialect_name(session), status is not None, tag_id is not None, rows_of.from_the_end, state
     )
     parameters = {
+        "now": now,
         "sequence_id": sequence_id,
         "status": status,
         "tag_id": tag_id,
@@ -192,7 +245,9 @@ async def contacts_page(
 
 
 @functools.cache
-def _page(dialect: str, by_status: bool, by_tag: bool, from_the_end: bool) -> Select:
+def _page(
+    dialect: str, by_status: bool, by_tag: bool, from_the_end: bool, state: str | None
+) -> Select:
     """``contacts_page``'s statement for one shape, built and scoped once."""
     enrolment, contact = _ENROLMENTS.c, _CONTACTS.c
     if not by_tag:
@@ -202,6 +257,8 @@ def _page(dialect: str, by_status: bool, by_tag: bool, from_the_end: bool) -> Se
         )
         if by_status:
             ids = ids.where(enrolment.status == _STATUS)
+        if state is not None:
+            ids = ids.where(in_state_at(state, _NOW, enrolment))
     else:
         rows = _TAG_ROWS.c
         order = (rows.enrolment_created_at, rows.sequence_contact_id)
@@ -210,10 +267,12 @@ def _page(dialect: str, by_status: bool, by_tag: bool, from_the_end: bool) -> Se
             rows.sequence_id == _SEQUENCE_ID,
             rows.enrolment_deleted_at.is_(None),
         )
+        if by_status or state is not None:
+            ids = ids.join(_ENROLMENTS, enrolment.id == rows.sequence_contact_id)
         if by_status:
-            ids = ids.join(_ENROLMENTS, enrolment.id == rows.sequence_contact_id).where(
-                enrolment.status == _STATUS
-            )
+            ids = ids.where(enrolment.status == _STATUS)
+        if state is not None:
+            ids = ids.where(in_state_at(state, _NOW, enrolment))
     page = (
         ids.order_by(*(c.desc() for c in order) if from_the_end else order)
         .offset(bindparam("offset", type_=Integer))
@@ -226,6 +285,13 @@ def _page(dialect: str, by_status: bool, by_tag: bool, from_the_end: bool) -> Se
             enrolment.status,
             enrolment.created_at,
             enrolment.assigned_to_workspace_membership_id.label("assignee_id"),
+            enrolment.state,
+            enrolment.paused_until,
+            enrolment.finished_at,
+            enrolment.exit_reason,
+            enrolment.attempts,
+            enrolment.last_attempt_at,
+            contact.time_zone,
             contact.id.label("contact_id"),
             contact.first_name,
             contact.last_name,

@@ -2,12 +2,15 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.calling_windows import CallingWindow
 from relance.db.models import OrganizationMembership, Sequence
 from relance.db.types import utcnow
 from relance.enrolments import service as enrolments
+from relance.enrolments import states
 from relance.enrolments.service import EnrolmentRequest
 from relance.errors import ValidationFailed
 from relance.sequences import filters, repository
@@ -34,8 +37,12 @@ async def create(
     workspace_id: uuid.UUID | None,
     is_continuous: bool = False,
     filter: filters.Filter | None = None,
+    calling_window: CallingWindow | None = None,
+    max_attempts: int | None = None,
+    retry_after_minutes: int = 0,
 ) -> SequenceView:
-    """Create a sequence with its assignees, and enrol ``contact_ids`` as the add operation does."""
+    """Create a sequence with its assignees and calling policy, and enrol ``contact_ids``
+    as the add operation does."""
     workspace_id = resolve_workspace(scope_of(session), workspace_id)
     members = await tenancy_repository.workspace_memberships_for(
         session,
@@ -52,6 +59,9 @@ async def create(
         creator_membership_id=creator_id,
         is_continuous=is_continuous,
         filter=None if filter is None else filters.dump(filter),
+        calling_window=None if calling_window is None else calling_window.dump(),
+        max_attempts=max_attempts,
+        retry_after_minutes=retry_after_minutes,
         created_at=now,
         updated_at=now,
     )
@@ -94,10 +104,21 @@ async def update(
     assigned_to_ids: Maybe[list[uuid.UUID] | None] = UNSET,
     is_continuous: Maybe[bool] = UNSET,
     filter: Maybe[filters.Filter | None] = UNSET,
+    calling_window: Maybe[CallingWindow | None] = UNSET,
+    max_attempts: Maybe[int | None] = UNSET,
+    retry_after_minutes: Maybe[int] = UNSET,
 ) -> SequenceView:
     """Change what is given: the assignees are replaced (their contacts stay theirs; new ones
-    go to the new list), a null filter clears it, a null name or assignee list leaves it."""
+    go to the new list), a null filter, window or attempt cap clears it, a null name or
+    assignee list leaves it. A new cap finishes no one by itself: a contact past it is
+    finished by its next call (and the queue and POST /v1/calls refuse it meanwhile)."""
     sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
+    if calling_window is not UNSET:
+        sequence.calling_window = None if calling_window is None else calling_window.dump()
+    if max_attempts is not UNSET:
+        sequence.max_attempts = max_attempts
+    if retry_after_minutes is not UNSET:
+        sequence.retry_after_minutes = retry_after_minutes
     if filter is not UNSET:
         sequence.filter = None if filter is None else filters.dump(filter)
     if is_continuous is not UNSET:
@@ -133,6 +154,30 @@ async def add_contacts(
     sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
     result = await enrolments.enrol(session, sequence=sequence, requests=requests, field="contacts")
     return result.count
+
+
+async def change_states(
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    contact_ids: list[uuid.UUID],
+    to: str,
+    now: datetime,
+    until: datetime | None = None,
+    reason: str = "manual",
+) -> int:
+    """Pause (``to="paused"``), resume (``"active"``) or finish (``"finished"``) contacts
+    of the sequence; how many changed (``enrolments.states``)."""
+    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
+    if to == "paused":
+        return await states.pause(
+            session, sequence=sequence, contact_ids=contact_ids, until=until, now=now
+        )
+    if to == "active":
+        return await states.resume(session, sequence=sequence, contact_ids=contact_ids, now=now)
+    return await states.finish(
+        session, sequence=sequence, contact_ids=contact_ids, reason=reason, now=now
+    )
 
 
 async def remove_contacts(

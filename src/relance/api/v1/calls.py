@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from relance.api.deps import TenantSession, path_id
+from relance.api.deps import Now, TenantSession, path_id
 from relance.api.json_body import StrictJsonRoute
 from relance.api.schemas import Page
 from relance.api.v1 import shaping
@@ -16,12 +16,15 @@ from relance.calls.repository import CallFilters
 router = APIRouter(prefix="/v1/calls", tags=["Calls"], route_class=StrictJsonRoute)
 
 
-@router.post("", status_code=201, summary="Record a call", responses=errors(400, 404))
-async def create_call(body: CreateCallDto, session: TenantSession) -> CallDto:
+@router.post("", status_code=201, summary="Record a call", responses=errors(400, 404, 409))
+async def create_call(body: CreateCallDto, session: TenantSession, now: Now) -> CallDto:
     """A call may be created in any status, with its times, so that a history can be
     imported; times not sent are stamped as if the call had moved there now.
-    ``durationSeconds`` is computed, never sent."""
-    call = await service.create(session, **body.model_dump(exclude_unset=True))
+    ``durationSeconds`` is computed, never sent. Relance extension: a call placed (a status
+    before CONNECTED) is 409 DO_NOT_CALL when its number is on the do-not-call list, 409
+    OUTSIDE_CALLING_WINDOW when the sequence's calling window is closed in the number's
+    zones, 409 MAX_ATTEMPTS_REACHED when the contact has had the sequence's maxAttempts."""
+    call = await service.create(session, **body.model_dump(exclude_unset=True), now=now)
     return shaping.call(call)
 
 
@@ -51,7 +54,7 @@ async def get_call(id: str, session: TenantSession) -> CallDto:
 
 
 @router.patch("/{id}", summary="Move a call through its life", responses=errors(400, 404, 409))
-async def update_call(id: str, body: UpdateCallDto, session: TenantSession) -> CallDto:
+async def update_call(id: str, body: UpdateCallDto, session: TenantSession, now: Now) -> CallDto:
     """Statuses only move forward (skips allowed); the same status again is a no-op; a move
     backwards or out of an end state is 409 INVALID_TRANSITION. The recording and the
     times may still change after the end."""
@@ -62,5 +65,6 @@ async def update_call(id: str, body: UpdateCallDto, session: TenantSession) -> C
         started_at=body.sent("started_at"),
         ended_at=body.sent("ended_at"),
         recording_url=body.sent("recording_url"),
+        now=now,
     )
     return shaping.call(call)

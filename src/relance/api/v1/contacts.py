@@ -35,6 +35,7 @@ def _input(body: CreateContactDto) -> ContactInput:
         company=body.company,
         phone_numbers=body.phone_numbers,
         workspace_id=body.workspace_id,
+        time_zone=body.time_zone,
     )
 
 
@@ -96,6 +97,7 @@ async def update_contact(
         company=body.sent("company"),
         phone_numbers=body.sent("phone_numbers"),
         workspace_id=body.sent("workspace_id"),
+        time_zone=body.sent("time_zone"),
     )
     return shaping.contact(view)
 

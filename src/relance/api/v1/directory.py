@@ -8,8 +8,8 @@ from relance.api.deps import TenantSession, path_id
 from relance.api.json_body import StrictJsonRoute
 from relance.api.schemas import Page, PageQuery
 from relance.api.v1 import shaping
+from relance.api.v1.directory_schemas import UserDto, WorkspaceDto, WorkspaceMemberDto
 from relance.api.v1.responses import errors
-from relance.api.v1.schemas import UserDto, WorkspaceDto, WorkspaceMemberDto
 from relance.directory import service
 
 router = APIRouter(prefix="/v1", route_class=StrictJsonRoute)

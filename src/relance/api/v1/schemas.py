@@ -1,7 +1,7 @@
 """The /v1 wire format: the Skipcall DTOs, field for field, plus Relance's extensions."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
@@ -15,6 +15,13 @@ from relance.api.schemas import (
     StoredDatetime,
     Timestamp,
     refuse_nul,
+)
+from relance.api.v1.policy_schemas import (
+    WINDOW_DESCRIPTION,
+    CallingWindowDto,
+    CallingWindowOutDto,
+    MaxAttempts,
+    RetryAfterMinutes,
 )
 from relance.call_lifecycle import CallStatus
 from relance.calls.repository import LATEST_CALLS
@@ -65,6 +72,9 @@ class CreateSequenceDto(RequestModel):
     )
     is_continuous: bool = Field(default=False, description=CONTINUOUS_DESCRIPTION)
     filter: WireFilter = Field(default=None, description=FILTER_DESCRIPTION)
+    calling_window: CallingWindowDto | None = Field(default=None, description=WINDOW_DESCRIPTION)
+    max_attempts: MaxAttempts | None = None
+    retry_after_minutes: RetryAfterMinutes = 0
 
 
 class UpdateSequenceDto(RequestModel):
@@ -74,6 +84,9 @@ class UpdateSequenceDto(RequestModel):
     filter: WireFilter = Field(
         default=None, description=FILTER_DESCRIPTION + " Send null to clear it."
     )
+    calling_window: CallingWindowDto | None = Field(default=None, description=WINDOW_DESCRIPTION)
+    max_attempts: MaxAttempts | None = None
+    retry_after_minutes: RetryAfterMinutes = None  # type: ignore[assignment]  # null: refused
 
 
 class AssignedUserDto(ResponseModel):
@@ -94,6 +107,9 @@ class SequenceDto(ResponseModel):
     updated_at: Timestamp
     contact_count: int
     assigned_to: list[AssignedUserDto]
+    calling_window: CallingWindowOutDto | None
+    max_attempts: int | None
+    retry_after_minutes: int
 
 
 class ContactAssignmentDto(RequestModel):
@@ -117,7 +133,13 @@ class RemovedDto(ResponseModel):
     removed: int
 
 
+EnrolmentState = Literal["active", "paused", "finished"]
+
+
 class ListSequenceContactsQuery(PageQuery):
+    state: EnrolmentState | None = Field(
+        default=None, description="Relance extension: filter contacts by state"
+    )
     tag: str | None = Field(default=None, description="Filter contacts by tag label")
     status: SequenceContactStatus | None = Field(
         default=None, description="Filter contacts by call status"
@@ -172,6 +194,22 @@ class SequenceContactDto(ResponseModel):
     )
     created_at: Timestamp
     assigned_to_workspace_membership_id: uuid.UUID
+    state: EnrolmentState = Field(description="Relance extension: active, paused or finished")
+    paused_until: Timestamp | None
+    finished_at: Timestamp | None
+    exit_reason: str | None = Field(
+        description="Why it finished: connected, max_attempts, or the reason a client gave",
+        examples=["connected"],
+    )
+    attempts: int = Field(description="Calls in this sequence that left NOT_INITIATED")
+    last_attempt_at: Timestamp | None
+    time_zone: str | None = Field(
+        description="The contact's own time zone, when set", examples=["Europe/Paris"]
+    )
+    next_callable_at: Timestamp | None = Field(
+        description="When the queue may offer the contact next, by its state, the retry "
+        "delay and the calling window (now when it may now); null when never again"
+    )
 
 
 # The list operation's page, under the Skipcall spec's name for it.
@@ -273,6 +311,14 @@ class ListCallsQuery(PageQuery):
 
 # --- contacts --------------------------------------------------------------------------
 
+TimeZoneName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), Field(examples=["Europe/Paris"])
+]
+TIME_ZONE_DESCRIPTION = (
+    "Relance extension: the contact's IANA time zone, which calling windows read instead "
+    "of the zones of its numbers."
+)
+
 
 class CreateContactDto(RequestModel):
     first_name: OptionalText = ""
@@ -286,6 +332,7 @@ class CreateContactDto(RequestModel):
         "RELANCE_DEFAULT_REGION. Returned in E.164.",
     )
     workspace_id: uuid.UUID | None = None
+    time_zone: TimeZoneName | None = Field(default=None, description=TIME_ZONE_DESCRIPTION)
 
 
 class BulkCreateContactsDto(RequestModel):
@@ -299,6 +346,9 @@ class UpdateContactDto(RequestModel):
     company: OptionalText | None = None
     phone_numbers: list[RawPhoneNumber] | None = Field(default=None, max_length=20)
     workspace_id: uuid.UUID | None = None
+    time_zone: TimeZoneName | None = Field(
+        default=None, description=TIME_ZONE_DESCRIPTION + " Send null to clear it."
+    )
 
 
 class ContactDto(ResponseModel):
@@ -311,6 +361,7 @@ class ContactDto(ResponseModel):
     phone_numbers: list[PhoneNumberDto]
     created_at: Timestamp
     updated_at: Timestamp
+    time_zone: str | None = Field(examples=["Europe/Paris"])
 
 
 class ContactListDto(ResponseModel):
@@ -321,30 +372,6 @@ class ListContactsQuery(PageQuery):
     search: str | None = Field(
         default=None, max_length=255, description="Matches name, email or company, ignoring case"
     )
-
-
-# --- directory -------------------------------------------------------------------------
-
-
-class UserDto(ResponseModel):
-    organization_membership_id: uuid.UUID
-    first_name: str | None
-    last_name: str | None
-    email: str
-
-
-class WorkspaceDto(ResponseModel):
-    id: uuid.UUID
-    name: str
-    created_at: Timestamp
-
-
-class WorkspaceMemberDto(ResponseModel):
-    id: uuid.UUID = Field(description="The workspace membership id")
-    organization_membership_id: uuid.UUID
-    first_name: str | None
-    last_name: str | None
-    email: str
 
 
 class ErrorBody(ResponseModel):

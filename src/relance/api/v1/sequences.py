@@ -6,10 +6,18 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from relance.api import batches
-from relance.api.deps import TenantSession, path_id
+from relance.api.deps import Now, TenantSession, path_id
 from relance.api.json_body import StrictJsonRoute
 from relance.api.schemas import Page, PageQuery
 from relance.api.v1 import shaping
+from relance.api.v1.policy_schemas import CallingWindowDto
+from relance.api.v1.queue_schemas import (
+    FinishContactsDto,
+    FinishedDto,
+    PauseContactsDto,
+    PausedDto,
+    ResumedDto,
+)
 from relance.api.v1.responses import errors
 from relance.api.v1.schemas import (
     AddedDto,
@@ -22,8 +30,10 @@ from relance.api.v1.schemas import (
     SequenceDto,
     UpdateSequenceDto,
 )
+from relance.calling_windows import CallingWindow
 from relance.enrolments.service import EnrolmentRequest
 from relance.sequences import listing, service
+from relance.unset import Unset
 
 router = APIRouter(prefix="/v1/sequences", tags=["Sequences"], route_class=StrictJsonRoute)
 
@@ -60,6 +70,9 @@ async def create_sequence(body: CreateSequenceDto, session: TenantSession) -> Se
             workspace_id=body.workspace_id,
             is_continuous=body.is_continuous,
             filter=body.filter,
+            calling_window=None if body.calling_window is None else body.calling_window.window(),
+            max_attempts=body.max_attempts,
+            retry_after_minutes=body.retry_after_minutes,
         )
     return shaping.sequence(view)
 
@@ -89,6 +102,9 @@ async def update_sequence(id: str, body: UpdateSequenceDto, session: TenantSessi
             assigned_to_ids=assignees.valid,
             is_continuous=body.sent("is_continuous"),
             filter=body.sent("filter"),
+            calling_window=_window(body.sent("calling_window")),
+            max_attempts=body.sent("max_attempts"),
+            retry_after_minutes=body.sent("retry_after_minutes"),
         )
     return shaping.sequence(view)
 
@@ -131,7 +147,10 @@ async def add_contacts(
     responses=errors(400, 404),
 )
 async def list_contacts(
-    id: str, query: Annotated[ListSequenceContactsQuery, Query()], session: TenantSession
+    id: str,
+    query: Annotated[ListSequenceContactsQuery, Query()],
+    session: TenantSession,
+    now: Now,
 ) -> Response:
     """Returns a paginated list of contacts in a sequence, enriched with their tags and call
     history within the sequence. Returns 404 if the parent sequence is in a workspace outside
@@ -143,6 +162,8 @@ async def list_contacts(
         limit=query.limit,
         status=query.status,
         tag=query.tag,
+        state=query.state,
+        now=now,
     )
     # Encoded once from the rows; the response model documents the same JSON. A page can
     # be a megabyte (README, "Bounds"): it is read and encoded in a worker thread, so that
@@ -164,3 +185,64 @@ async def remove_contacts(id: str, body: ContactsBatchDto, session: TenantSessio
         session, sequence_id=path_id(id, "Sequence"), contact_ids=body.contact_ids
     )
     return RemovedDto(removed=removed)
+
+
+def _window(sent: CallingWindowDto | None | Unset) -> CallingWindow | None | Unset:
+    return sent if sent is None or isinstance(sent, Unset) else sent.window()
+
+
+@router.post(
+    "/{id}/contacts/pause", summary="Pause contacts of a sequence", responses=errors(400, 404)
+)
+async def pause_contacts(
+    id: str, body: PauseContactsDto, session: TenantSession, now: Now
+) -> PausedDto:
+    """Relance extension. Pauses the active contacts among `contactIds`, until `until` (from
+    then on they count as active again, with no call needed) or until resumed. Contacts not
+    active in the sequence (paused, finished, removed, unknown) and duplicates are ignored."""
+    paused = await service.change_states(
+        session,
+        sequence_id=path_id(id, "Sequence"),
+        contact_ids=body.contact_ids,
+        to="paused",
+        until=body.until,
+        now=now,
+    )
+    return PausedDto(paused=paused)
+
+
+@router.post(
+    "/{id}/contacts/resume", summary="Resume contacts of a sequence", responses=errors(400, 404)
+)
+async def resume_contacts(
+    id: str, body: ContactsBatchDto, session: TenantSession, now: Now
+) -> ResumedDto:
+    """Relance extension. Makes the paused contacts among `contactIds` active; others are
+    ignored."""
+    resumed = await service.change_states(
+        session,
+        sequence_id=path_id(id, "Sequence"),
+        contact_ids=body.contact_ids,
+        to="active",
+        now=now,
+    )
+    return ResumedDto(resumed=resumed)
+
+
+@router.post(
+    "/{id}/contacts/finish", summary="Finish contacts of a sequence", responses=errors(400, 404)
+)
+async def finish_contacts(
+    id: str, body: FinishContactsDto, session: TenantSession, now: Now
+) -> FinishedDto:
+    """Relance extension. Finishes the active and paused contacts among `contactIds`, with
+    `reason` as their exitReason (default `manual`); finished and removed ones are ignored."""
+    finished = await service.change_states(
+        session,
+        sequence_id=path_id(id, "Sequence"),
+        contact_ids=body.contact_ids,
+        to="finished",
+        reason=body.reason,
+        now=now,
+    )
+    return FinishedDto(finished=finished)

@@ -1,8 +1,17 @@
 """Domain results to /v1 DTOs (and the list's page straight to its JSON)."""
 
+from datetime import datetime
+
 import orjson
 
 from relance.api.schemas import PageQuery, format_timestamp
+from relance.api.v1.directory_schemas import UserDto, WorkspaceDto, WorkspaceMemberDto
+from relance.api.v1.queue_schemas import (
+    NextCallDto,
+    QueuedContactDto,
+    RepStatsDto,
+    SequenceStatsDto,
+)
 from relance.api.v1.schemas import (
     AssignedUserDto,
     CallDto,
@@ -12,10 +21,8 @@ from relance.api.v1.schemas import (
     SequenceContactTagDto,
     SequenceDto,
     TagDto,
-    UserDto,
-    WorkspaceDto,
-    WorkspaceMemberDto,
 )
+from relance.calls.queue import NextCall
 from relance.calls.service import duration_seconds, seconds_between
 from relance.contacts.service import ContactView
 from relance.db.models import (
@@ -28,6 +35,7 @@ from relance.db.models import (
 )
 from relance.sequences.listing import EnrolledContact
 from relance.sequences.service import SequenceView
+from relance.sequences.stats import SequenceStats
 
 
 def phone_numbers(numbers: list[PhoneNumber]) -> list[PhoneNumberDto]:
@@ -46,6 +54,9 @@ def sequence(view: SequenceView) -> SequenceDto:
         created_at=s.created_at,
         updated_at=s.updated_at,
         contact_count=view.contact_count,
+        calling_window=s.calling_window,
+        max_attempts=s.max_attempts,
+        retry_after_minutes=s.retry_after_minutes,
         assigned_to=[
             AssignedUserDto(
                 organization_membership_id=m.id,
@@ -106,7 +117,19 @@ def _enrolled_contact(item: EnrolledContact) -> dict:
         "callCount": row.call_count,
         "createdAt": format_timestamp(row.created_at),
         "assignedToWorkspaceMembershipId": row.assignee_id,
+        "state": item.state,
+        "pausedUntil": _timestamp(row.paused_until if item.state == "paused" else None),
+        "finishedAt": _timestamp(row.finished_at),
+        "exitReason": row.exit_reason,
+        "attempts": row.attempts,
+        "lastAttemptAt": _timestamp(row.last_attempt_at),
+        "timeZone": row.time_zone,
+        "nextCallableAt": _timestamp(item.next_callable_at),
     }
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    return None if moment is None else format_timestamp(moment)
 
 
 def tag_of_contact(tag: Tag) -> SequenceContactTagDto:
@@ -152,6 +175,7 @@ def contact(view: ContactView) -> ContactDto:
         phone_numbers=phone_numbers(view.phone_numbers),
         created_at=c.created_at,
         updated_at=c.updated_at,
+        time_zone=c.time_zone,
     )
 
 
@@ -177,4 +201,33 @@ def workspace_member(
         first_name=member.first_name,
         last_name=member.last_name,
         email=member.email,
+    )
+
+
+def next_call(result: NextCall) -> NextCallDto:
+    row = result.enrolment
+    return NextCallDto(
+        call=call(result.call),
+        sequence_contact=QueuedContactDto(
+            id=row.id,
+            contact_id=row.contact_id,
+            status=row.status,
+            state=row.state,
+            attempts=row.attempts,
+            last_attempt_at=row.last_attempt_at,
+            created_at=row.created_at,
+            assigned_to_workspace_membership_id=row.assigned_to_workspace_membership_id,
+        ),
+        phone_number=PhoneNumberDto(id=result.phone_number.id, number=result.phone_number.number),
+    )
+
+
+def sequence_stats(result: SequenceStats) -> SequenceStatsDto:
+    return SequenceStatsDto(
+        contact_count=result.contact_count,
+        by_status=result.by_status,
+        by_state=result.by_state,
+        reps=[RepStatsDto(**vars(rep)) for rep in result.reps],
+        attempts=result.attempts,
+        connection_rate=result.connection_rate,
     )
