@@ -1,0 +1,253 @@
+"""Hostile input by family, on every route the OpenAPI document lists, on both databases:
+each answered with a 4xx in the dialect's error body, never a 5xx, quickly, and the server
+answering a plain request after it. ``tests/test_hostile_bodies.py`` has the duplicate keys
+and arrays nested 10,000 deep; here are huge strings, objects nested 10,000 deep, lone
+surrogates and NUL in every string of every body, wrong content types, huge headers and
+huge path ids. Bodies are the document's own examples, so a field added later is covered.
+"""
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.factory import ADMIN, Tenant
+
+ANY_ID = "123e4567-e89b-12d3-a456-426614174000"
+MiB = 1024 * 1024
+JSON = {"content-type": "application/json"}
+
+
+def operations(app, *, with_body: bool) -> list[tuple[str, str, Any]]:  # noqa: ANN001
+    """(method, path with ids filled in, example body or None) of every documented operation."""
+    found = []
+    for path, methods in app.openapi()["paths"].items():
+        for method, operation in methods.items():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if with_body and media is None:
+                continue
+            example = media["example"] if media else None
+            found.append((method.upper(), re.sub(r"\{[^}]+\}", ANY_ID, path), example))
+    return found
+
+
+def headers_for(path: str, tenant: Tenant) -> dict[str, str]:
+    return dict(ADMIN if path.startswith("/admin") else tenant.headers)
+
+
+def assert_dialect_error(path: str, response, statuses: tuple[int, ...]) -> str:  # noqa: ANN001
+    """The response is one of ``statuses`` in the dialect's error body; returns its message."""
+    assert response.status_code in statuses, (path, response.status_code, response.text[:300])
+    body = response.json()
+    if path.startswith("/opencx"):
+        assert set(body) == {"statusCode", "message", "error"}, body
+        assert body["statusCode"] == response.status_code
+        return body["message"]
+    assert set(body) == {"error"} and body["error"]["status"] == response.status_code, body
+    return body["error"]["message"]
+
+
+async def still_healthy(tenant: Tenant) -> None:
+    assert (await tenant.client.get("/healthz")).status_code == 200
+    assert (await tenant.get("/v1/sequences")).status_code == 200
+
+
+def string_leaves(value: Any, at: tuple = ()) -> Iterator[tuple]:
+    """The place of every string in a JSON value (dict keys by name, list items by index)."""
+    if isinstance(value, str):
+        yield at
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from string_leaves(child, (*at, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from string_leaves(child, (*at, index))
+
+
+def replaced(value: Any, at: tuple, new: Any) -> Any:
+    if not at:
+        return new
+    if isinstance(value, dict):
+        return {k: replaced(v, at[1:], new) if k == at[0] else v for k, v in value.items()}
+    return [replaced(v, at[1:], new) if i == at[0] else v for i, v in enumerate(value)]
+
+
+def leaf(value: Any, at: tuple) -> Any:
+    for step in at:
+        value = value[step]
+    return value
+
+
+async def test_a_five_mebibyte_string_is_413_at_once_declared_or_streamed(app, tenants) -> None:  # noqa: ANN001
+    tenant = await tenants.create()
+    for method, path, example in operations(app, with_body=True):
+        [first, *_] = string_leaves(example)
+        body = json.dumps(replaced(example, first, "x" * (5 * MiB))).encode()
+        headers = {**headers_for(path, tenant), "content-type": "application/json"}
+
+        async def streamed(body: bytes = body) -> Any:
+            for start in range(0, len(body), 64 * 1024):
+                yield body[start : start + 64 * 1024]
+
+        for content in (body, streamed()):
+            started = time.monotonic()
+            response = await tenant.client.request(method, path, content=content, headers=headers)
+            assert time.monotonic() - started < 2, (method, path)
+            assert_dialect_error(path, response, (413,))
+    await still_healthy(tenant)
+
+
+async def test_objects_nested_ten_thousand_deep_are_400(app, tenants) -> None:  # noqa: ANN001
+    tenant = await tenants.create()
+    deep = '{"a": ' * 10_000 + "1" + "}" * 10_000
+    for method, path, example in operations(app, with_body=True):
+        [first, *_] = string_leaves(example)
+        body = json.dumps(replaced(example, first, "DEEP")).replace('"DEEP"', deep).encode()
+        headers = {**headers_for(path, tenant), "content-type": "application/json"}
+        response = await tenant.client.request(method, path, content=body, headers=headers)
+        assert_dialect_error(path, response, (400,))
+    await still_healthy(tenant)
+
+
+HOSTILE = {"lone high surrogate": "\ud800", "lone low surrogate": "\udfff", "NUL": "\x00"}
+
+
+@pytest.mark.parametrize("what", sorted(HOSTILE))
+async def test_every_string_of_every_body_refuses_lone_surrogates_and_nul(
+    app, tenants, what
+) -> None:  # noqa: ANN001
+    """Each string of each example body in turn gets the character inside it: a 400 naming
+    that field, whichever field it is (ids, enums, dates, free text, a filter's values)."""
+    tenant = await tenants.create()
+    tried = 0
+    for method, path, example in operations(app, with_body=True):
+        headers = {**headers_for(path, tenant), "content-type": "application/json"}
+        for at in string_leaves(example):
+            value = leaf(example, at)
+            hostile = value[:1] + HOSTILE[what] + value[1:]
+            # ensure_ascii writes the character as a \u escape, as a client's encoder would.
+            body = json.dumps(replaced(example, at, hostile)).encode()
+            response = await tenant.client.request(method, path, content=body, headers=headers)
+            message = assert_dialect_error(path, response, (400,))
+            # Named by its own key, or by the field holding it (a filter is checked whole).
+            names = [step for step in at if isinstance(step, str)]
+            assert any(message.startswith(n) or f".{n}" in message for n in names), (
+                path,
+                at,
+                message,
+            )
+            tried += 1
+    assert tried >= 40
+    await still_healthy(tenant)
+
+
+async def test_a_lone_surrogate_in_stored_text_is_400_and_writes_nothing(tenants) -> None:
+    """The requests above stop at ids that name nothing; these would be stored. A filter's
+    values were once stored with the surrogate, and the sequence then answered 500."""
+    tenant = await tenants.create()
+    sequence_id = await tenant.sequence()
+    text = {"field": "email", "op": "eq", "value": "a\ud800"}
+    countries = {"all": [{"field": "phoneCountry", "op": "in", "value": ["F\udfff"]}]}
+    for method, path, body, field in [
+        ("POST", "/v1/contacts", {"firstName": "A\ud800"}, "firstName"),
+        ("POST", "/v1/contacts/bulk", {"contacts": [{"company": "\udfff"}]}, "contacts[0].company"),
+        ("POST", "/v1/tags", {"label": "x\ud800"}, "label"),
+        ("PATCH", f"/v1/sequences/{sequence_id}", {"name": "\ud800"}, "name"),
+        ("PATCH", f"/v1/sequences/{sequence_id}", {"isContinuous": True, "filter": text}, "filter"),
+        ("PATCH", f"/v1/sequences/{sequence_id}", {"filter": countries}, "filter"),
+        ("POST", "/v1/sequences", {"name": "S", "creatorId": tenant.om(0), "assignedToIds": [],
+                                   "filter": text}, "filter"),
+    ]:  # fmt: skip
+        content = json.dumps(body).encode()
+        response = await tenant.request(method, path, content=content, headers=JSON)
+        message = assert_dialect_error(path, response, (400,))
+        assert message.startswith(f"{field}: "), message
+    assert (await tenant.get("/v1/contacts")).json()["total"] == 0
+    assert (await tenant.get("/v1/tags")).json()["total"] == 0
+    assert (await tenant.get("/v1/sequences")).json()["total"] == 1
+    sequence = await tenant.get(f"/v1/sequences/{sequence_id}")
+    assert sequence.status_code == 200 and sequence.json()["filter"] is None, sequence.text
+    await still_healthy(tenant)
+
+
+WRONG_CONTENT = [
+    ("text/plain", b'{"name": "x"}'),
+    ("application/x-www-form-urlencoded", b"name=x"),
+    (
+        "multipart/form-data; boundary=b",
+        b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n',
+    ),
+    (None, b'{"name": "x"}'),
+    (None, b""),
+]
+
+
+@pytest.mark.parametrize(("content_type", "content"), WRONG_CONTENT)
+async def test_a_body_that_is_not_json_is_4xx_in_the_dialect(
+    app, tenants, content_type, content
+) -> None:  # noqa: ANN001
+    tenant = await tenants.create()
+    for method, path, _ in operations(app, with_body=True):
+        headers = headers_for(path, tenant)
+        if content_type:
+            headers["content-type"] = content_type
+        response = await tenant.client.request(method, path, content=content, headers=headers)
+        assert_dialect_error(path, response, (400, 415))
+    await still_healthy(tenant)
+
+
+async def test_an_authorization_header_of_100_kb_is_401(app, tenants) -> None:  # noqa: ANN001
+    tenant = await tenants.create()
+    for value in ("Bearer " + "k" * 100_000, "Bearer " + tenant.key + "k" * 100_000, "x" * 100_000):
+        for method, path, example in operations(app, with_body=False):
+            if path in ("/healthz", "/readyz"):
+                continue
+            response = await tenant.client.request(
+                method, path, json=example, headers={"Authorization": value}
+            )
+            assert_dialect_error(path, response, (401,))
+    await still_healthy(tenant)
+
+
+async def raw(app, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict]:  # noqa: ANN001
+    """One request straight to the ASGI app: HTTP clients refuse a URL this long themselves,
+    and a server in front may or may not."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("relance.test", 80),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in {**headers, **JSON}.items()],
+    }  # fmt: skip
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": json.dumps(body).encode(), "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(body)
+
+
+async def test_a_path_id_of_100_kb_is_404(app, tenants) -> None:  # noqa: ANN001
+    tenant = await tenants.create()
+    tried = 0
+    for method, path, example in operations(app, with_body=False):
+        if ANY_ID not in path:
+            continue
+        long_path = path.replace(ANY_ID, "1" * 100_000, 1)
+        status, body = await raw(app, method, long_path, headers_for(path, tenant), example)
+        assert status == 404, (method, path, status, body)
+        if path.startswith("/opencx"):
+            assert body["statusCode"] == 404, body
+        else:
+            assert body["error"]["code"] == "NOT_FOUND", body
+        tried += 1
+    assert tried >= 15
+    await still_healthy(tenant)
