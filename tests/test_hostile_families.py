@@ -112,6 +112,59 @@ async def test_objects_nested_ten_thousand_deep_are_400(app, tenants) -> None:  
     await still_healthy(tenant)
 
 
+def string_fields(schemas: dict, schema: dict, seen: tuple = ()) -> Iterator[str]:
+    """The name of every string field (strings, enums, lists of them) a request schema
+    declares, through references, alternatives, lists and nested objects."""
+
+    def resolve(schema: dict) -> tuple[dict, tuple]:
+        if "$ref" not in schema:
+            return schema, seen
+        name = schema["$ref"].rsplit("/", 1)[1]
+        return ({} if name in seen else schemas[name]), (*seen, name)
+
+    def is_string(schema: dict, depth: int = 0) -> bool:
+        schema, _ = resolve(schema)
+        if depth > 8 or schema.get("type") == "string":
+            return schema.get("type") == "string"
+        if schema.get("type") == "array":
+            return is_string(schema.get("items", {}), depth + 1)
+        return any(
+            is_string(a, depth + 1) for a in schema.get("anyOf", []) + schema.get("oneOf", [])
+        )
+
+    schema, seen = resolve(schema)
+    items = [schema["items"]] if "items" in schema else []
+    for child in schema.get("anyOf", []) + schema.get("oneOf", []) + items:
+        yield from string_fields(schemas, child, seen)
+    for name, child in schema.get("properties", {}).items():
+        if is_string(child):
+            yield name
+        yield from string_fields(schemas, child, seen)
+
+
+def test_every_string_field_of_every_body_is_in_its_example(app) -> None:  # noqa: ANN001
+    """The test below tries each string of the examples: this one makes sure that is every
+    string field the document declares, so that a field added later is tried too."""
+    document = app.openapi()
+    missing = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if media is None:
+                continue
+            declared = set(string_fields(document["components"]["schemas"], media["schema"]))
+            tried = {
+                step
+                for at in string_leaves(media["example"])
+                for step in at
+                if isinstance(step, str)
+            }
+            missing += [f"{method.upper()} {path}: {name}" for name in sorted(declared - tried)]
+    assert not missing, (
+        f"string fields no example holds (give them one in api/openapi.py): {missing}"
+    )
+
+
 HOSTILE = {"lone high surrogate": "\ud800", "lone low surrogate": "\udfff", "NUL": "\x00"}
 
 
