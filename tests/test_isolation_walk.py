@@ -16,7 +16,6 @@ walked from the day it exists; so does an id-like parameter or body field (a ``â
 """
 
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -323,11 +322,12 @@ async def rows(database, workspaces: set[uuid.UUID], organizations: set[uuid.UUI
 
 
 async def walk(
-    client,
+    client,  # noqa: ANN001
     own: Tenant,
     mine: dict[str, str],
-    gone: dict[str, str],  # noqa: ANN001
+    gone: dict[str, str],
     foreign: dict[str, str],
+    foreign_gone: dict[str, str],
     fresh: Callable,
     visible: set[str],
 ) -> list[str]:
@@ -342,7 +342,8 @@ async def walk(
         for at, ref in places:
             outside = {
                 "another tenant": foreign.get(ref.kind),
-                "deleted": gone.get(ref.kind),
+                "another tenant's, deleted": foreign_gone.get(ref.kind),
+                "its own, deleted": gone.get(ref.kind),
                 "random": str(uuid.uuid4()),
             }
             answers = {}
@@ -414,7 +415,6 @@ def test_every_route_of_the_document_is_walked_or_declared_out_of_scope(app) -> 
 
 
 async def test_no_route_reaches_another_tenant_or_workspace(tenants, database) -> None:  # noqa: ANN001
-    started = time.monotonic()
     victim = await tenants.create(workspaces=2)
     # A member of the first workspace only, so that the second workspace's key cannot name them.
     only_first = await tenants.admin(
@@ -428,6 +428,7 @@ async def test_no_route_reaches_another_tenant_or_workspace(tenants, database) -
     foreign = await context(
         victim, only_first["organizationMembershipId"], only_first["workspaceMemberships"][0]["id"]
     )
+    foreign_gone = await deleted(victim)
     other = await tenants.create()
     limited_key = await victim.key_for([victim.workspace_ids[1]])
     limited = Tenant(
@@ -449,8 +450,9 @@ async def test_no_route_reaches_another_tenant_or_workspace(tenants, database) -
         ids = await fresh()
         gone = await deleted(attacker)
         before = await rows(database, everyone - {mine}, organizations)
-        wrong = await walk(attacker.client, attacker, ids, gone, foreign, fresh, visible)
+        wrong = await walk(
+            attacker.client, attacker, ids, gone, foreign, foreign_gone, fresh, visible
+        )
         assert not wrong, "\n".join(wrong)
         assert await rows(database, everyone - {mine}, organizations) == before
     assert (await victim.client.get("/healthz", headers=ADMIN)).status_code == 200
-    assert time.monotonic() - started < 60
