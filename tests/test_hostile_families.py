@@ -6,6 +6,7 @@ surrogates and NUL in every string of every body, wrong content types, huge head
 huge path ids. Bodies are the document's own examples, so a field added later is covered.
 """
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.factory import ADMIN, Tenant
+from tests.realparts import RelanceServer
 
 ANY_ID = "123e4567-e89b-12d3-a456-426614174000"
 MiB = 1024 * 1024
@@ -309,3 +311,38 @@ async def test_a_path_id_of_100_kb_is_404(app, tenants) -> None:  # noqa: ANN001
         tried += 1
     assert tried >= 15
     await still_healthy(tenant)
+
+
+async def status_of(port: int, head: bytes) -> int:
+    """Send one raw request head to a real server; the status it answers (0: it closed)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head)
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), timeout=10)
+    finally:
+        writer.close()
+    return int(line.split()[1]) if line else 0
+
+
+async def test_a_real_server_answers_huge_heads_with_a_4xx_and_goes_on(tmp_path, database) -> None:  # noqa: ANN001
+    """What the ASGI tests above cannot see: the HTTP server in front of the app, with its
+    own limits on a request line and a header."""
+    server = RelanceServer(
+        tmp_path, {"RELANCE_DATABASE_URL": database.url, "RELANCE_LOG_FORMAT": "json"}
+    )
+    try:
+        await asyncio.to_thread(server.start)
+        huge = "1" * 100_000
+        heads = [
+            f"GET /v1/sequences/{huge} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n\r\n",
+            f"GET /v1/sequences HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {huge}\r\n\r\n",
+            f"GET /opencx/runs/{huge} HTTP/1.1\r\nHost: x\r\n\r\n",
+        ]
+        for head in heads:
+            status = await status_of(server.port, head.encode())
+            assert 400 <= status < 500, (head[:40], status, server.log()[-2000:])
+        plain = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        assert await status_of(server.port, plain) == 200
+    finally:
+        server.close()
