@@ -30,8 +30,9 @@ def parse_plan(raw: object) -> Plan | None:
     """Read a plan name; the vendor's spelling ``INTERMÉDIAIRE`` is accepted too."""
     if not isinstance(raw, str):
         return None
-    # NFKD splits É into E + combining accent, which the ASCII encode then drops.
-    folded = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+    # NFKD splits É into E + a combining accent, which is dropped; nothing else is, so that
+    # "F€REE" or a lone surrogate inside a name is no plan rather than FREE.
+    folded = "".join(c for c in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(c))
     try:
         return Plan(folded)
     except ValueError:

@@ -76,10 +76,18 @@ EmailAddress = Annotated[
 ]
 
 
+# JSON can spell a lone UTF-16 surrogate ("\ud800"), which no UTF-8 text holds: stored, it
+# would make its row unreadable (a 500 on every later read), so it is refused like NUL.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def refuse_nul(value: Any) -> Any:
-    """PostgreSQL text cannot hold NUL; refuse it on every database, as a 400, not a 500."""
+    """PostgreSQL text cannot hold NUL, nor any text a lone surrogate; refuse both on every
+    database, as a 400, not a 500."""
     if isinstance(value, str) and "\x00" in value:
         raise ValueError("must not contain the NUL character")
+    if isinstance(value, str) and _LONE_SURROGATE.search(value):
+        raise ValueError("must be text: it holds a lone UTF-16 surrogate")
     if isinstance(value, list | tuple):
         for item in value:
             refuse_nul(item)
