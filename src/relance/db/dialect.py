@@ -165,3 +165,12 @@ def is_unavailable(error: BaseException) -> bool:
     if isinstance(original, (TimeoutError, OSError)):
         return True
     return any(message in str(original) for message in _UNAVAILABLE_SQLITE)
+
+
+def claiming(session: AsyncSession, statement: Any, *, of: Any) -> Any:
+    """``statement`` (a SELECT of rows to work on) claiming them for this transaction: on
+    PostgreSQL ``FOR UPDATE OF ... SKIP LOCKED``, so that concurrent claimers each get rows
+    no other holds; SQLite's one writer (``BEGIN IMMEDIATE``) serializes claimers instead."""
+    if dialect_name(session) == "postgresql":
+        return statement.with_for_update(of=of, skip_locked=True)
+    return statement

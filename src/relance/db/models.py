@@ -386,3 +386,8 @@ class ContinuousRun(Base, WorkspaceOwned):
     # [{"input": <item as sent>, "outcome": str, "contact_id": str | None}, ...]
     items: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = _created_at()
+
+
+# The outbox and webhook tables, in their own module; imported here so that every user
+# of the metadata (Alembic, the tests) sees them.
+from relance.db import models_webhooks  # noqa: E402, F401
