@@ -22,8 +22,9 @@ class Receiver:
     """``answers``: status codes for the first requests, in order (per path when a dict
     is given by ``script``); every later request gets ``default``."""
 
-    def __init__(self, *, default: int = 204) -> None:
+    def __init__(self, *, default: int = 204, delay_s: float = 0.0) -> None:
         self.default = default
+        self.delay_s = delay_s
         self.received: list[Received] = []
         self._scripts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
@@ -33,6 +34,8 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
                 status = receiver._record(self.path, dict(self.headers.items()), body)
                 self.send_response(status)
                 self.send_header("content-length", "0")

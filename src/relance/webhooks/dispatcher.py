@@ -17,6 +17,7 @@ A 410 disables the endpoint (``gone``) at once.
 """
 
 import asyncio
+import logging
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +35,8 @@ from relance.webhooks import urls
 from relance.webhooks.service import GONE
 
 log = structlog.stdlib.get_logger("relance.webhooks")
+# Each attempt is logged once, as webhook_attempt; the client's own line would double it.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 # Deliveries one dispatcher sends at once (to as many endpoints).
 CONCURRENCY = 32
 MAX_ERROR_LENGTH = 1024
