@@ -194,3 +194,52 @@ async def test_a_bad_feed_limit_is_a_400(tenants, limit: str) -> None:
     tenant = await tenants.create()
     response = await tenant.get("/v1/events", params={"limit": limit})
     assert response.status_code == 400
+
+
+async def test_the_feed_shows_an_event_once_its_transaction_has_surely_ended(database) -> None:
+    import asyncio
+
+    import httpx
+
+    from relance.api.app import create_app
+    from tests.conftest import make_settings
+    from tests.factory import TenantFactory
+
+    app = create_app(make_settings(database, event_feed_settle_s=1.0), database=database)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as client:
+        tenant = await TenantFactory(client).create()
+        await tenant.sequence(contact_ids=await tenant.contacts(2))
+        assert (await tenant.get("/v1/events")).json() == {"data": [], "next": None}
+        await asyncio.sleep(1.1)
+        assert len(await feed(tenant)) == 2
+
+
+async def test_events_purge_deletes_old_events_with_their_deliveries(tenants, database, monkeypatch) -> None:
+    import asyncio
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+    from typer.testing import CliRunner
+
+    from relance.cli import app
+    from relance.db.models_webhooks import Event
+
+    tenant = await tenants.create()
+    hook = await tenant.post("/v1/webhooks", json={"url": "https://93.184.215.14/hook"})
+    contacts = await tenant.contacts(3)
+    await tenant.sequence(contact_ids=contacts)
+    recorded = await feed(tenant)
+    old = [uuid.UUID(e["id"]) for e in recorded[:2]]
+    async with database.unscoped_session() as session:
+        await session.execute(
+            update(Event).where(Event.id.in_(old)).values(created_at=datetime.now(UTC) - timedelta(days=31))
+        )
+    monkeypatch.setenv("RELANCE_DATABASE_URL", database.url)
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["events", "purge"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"deleted": 2, "retentionDays": 30}
+    assert [e["id"] for e in await feed(tenant)] == [recorded[2]["id"]]
+    log = (await tenant.get(f"/v1/webhooks/{hook.json()['id']}/deliveries")).json()
+    assert [d["eventId"] for d in log["data"]] == [recorded[2]["id"]]

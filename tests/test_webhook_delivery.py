@@ -3,9 +3,13 @@ retries on the schedule, 410, one message at a time per endpoint in order, tenan
 replay, and URLs refused at delivery time."""
 
 import asyncio
+import re
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import orjson
@@ -278,3 +282,43 @@ async def test_a_private_url_is_refused_at_delivery_when_private_addresses_are_n
     assert receiver.at("/private") == []
     [entry] = await log(tenant, endpoint)
     assert entry["status"] == "failed" and "non-public address" in entry["lastError"]
+
+
+def readme_receiver() -> str:
+    """The README's receiver example, as written."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Webhooks and the event feed\n") :]
+    section = section[: section.index("\n### ", 1)]
+    [code] = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    return code
+
+
+async def test_the_readme_receiver_verifies_and_deduplicates_what_relance_sends(tenants, database) -> None:
+    code = readme_receiver()
+    serving = 'HTTPServer(("0.0.0.0", 8080), Receiver).serve_forever()\n'
+    assert code.endswith(serving)
+    namespace: dict = {}
+    exec(code.removesuffix(serving), namespace)  # noqa: S102 - the README's own example
+    server = ThreadingHTTPServer(("127.0.0.1", 0), namespace["Receiver"])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    tenant = await tenants.create()
+    endpoint = (await tenant.post("/v1/webhooks", json={"url": url})).json()
+    namespace["SECRET"] = endpoint["secret"]
+    sender = dispatcher(database)
+    try:
+        await tenant.post(f"/v1/webhooks/{endpoint['id']}/test")
+        await pump(sender, lambda: len(namespace["seen"]) == 1)
+        await pump_for(sender, 0.2)
+        [entry] = await log(tenant, endpoint)
+        assert entry["status"] == "delivered" and entry["lastStatusCode"] == 204
+        assert namespace["seen"] == {entry["eventId"]}
+        # Signed with another secret: refused, and so retried.
+        namespace["SECRET"] = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"
+        await tenant.post(f"/v1/webhooks/{endpoint['id']}/test")
+        await pump_for(sender, 0.3)
+        assert [e["lastStatusCode"] for e in await log(tenant, endpoint)][0] == 400
+    finally:
+        await sender.close()
+        server.shutdown()
+        server.server_close()

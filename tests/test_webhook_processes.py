@@ -61,6 +61,7 @@ def processes() -> Iterator[Zygote]:
             "RELANCE_WEBHOOK_POLL_S": "0.05",
             "RELANCE_WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1,1,1,1,1",
             "RELANCE_SHUTDOWN_GRACE_S": "0",
+            "RELANCE_EVENT_FEED_SETTLE_S": "0",
         }
     )
     yield parent

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     run_retention_days: int = Field(default=30, ge=1)
     # How long events stay in /v1/events (and deliverable); `relance events purge`.
     event_retention_days: int = Field(default=30, ge=1)
+    # How old an event must be before /v1/events shows it: by then the transaction that
+    # recorded it has surely ended (its deadline is RELANCE_DB_TIMEOUT_S and half a second),
+    # so that no later page can gain an event before the cursor. Default: that deadline + 1 s.
+    event_feed_settle_s: float | None = Field(default=None, ge=0, le=3600)
     # "off": this server sends no webhooks (a `relance worker` does).
     webhook_delivery: Literal["on", "off"] = "on"
     # Webhook URLs may name loopback, private and link-local addresses (tests, private nets).
@@ -106,6 +110,12 @@ class Settings(BaseSettings):
         if self.webhook_retry_schedule:
             return parse_schedule(self.webhook_retry_schedule)
         return DEFAULT_RETRY_SCHEDULE
+
+    @property
+    def feed_settle_s(self) -> float:
+        if self.event_feed_settle_s is not None:
+            return self.event_feed_settle_s
+        return self.db_timeout_s + 1.5
 
     @cached_property
     def plan_rate_limits(self) -> dict[Plan, int]:

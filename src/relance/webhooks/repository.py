@@ -99,10 +99,16 @@ async def position_of(session: AsyncSession, event_id: uuid.UUID) -> int | None:
     return await session.scalar(select(Event.position).where(Event.id == event_id))
 
 
-async def events_after(session: AsyncSession, *, position: int, limit: int) -> list[Event]:
-    """Up to ``limit`` events recorded after ``position``, in the order they were."""
+async def events_after(
+    session: AsyncSession, *, position: int, recorded_by: datetime, limit: int
+) -> list[Event]:
+    """Up to ``limit`` events recorded after ``position`` and by ``recorded_by``, in the
+    order they were."""
     rows = await session.scalars(
-        select(Event).where(Event.position > position).order_by(Event.position).limit(limit)
+        select(Event)
+        .where(Event.position > position, Event.created_at <= recorded_by)
+        .order_by(Event.position)
+        .limit(limit)
     )
     return list(rows)
 

@@ -189,18 +189,29 @@ async def replay(
 
 
 async def events_after(
-    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int, settle_s: float
 ) -> tuple[list[Event], uuid.UUID | None]:
     """The events of the key's workspaces recorded after ``after`` (an event id), oldest
     first, and the cursor of the next page (None at the end). An unknown or purged
-    cursor is a 400: the client must start again from the beginning."""
+    cursor is a 400: the client must start again from the beginning.
+
+    Positions are taken when events are inserted, not when their transactions commit: on
+    PostgreSQL a transaction may commit position 7 while position 6 is still under way.
+    So the feed shows only events recorded ``settle_s`` ago or more, once every
+    transaction that could still add a lower position has ended; a cursor never skips one.
+    """
     position = 0
     if after is not None:
         found = await repository.position_of(session, after)
         if found is None:
             raise ValidationFailed("unknown event id (purged, or not yours)", at=("after",))
         position = found
-    rows = await repository.events_after(session, position=position, limit=limit + 1)
+    rows = await repository.events_after(
+        session,
+        position=position,
+        recorded_by=utcnow() - timedelta(seconds=settle_s),
+        limit=limit + 1,
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, rows[-1].id if more else None

@@ -144,10 +144,13 @@ async def replay_webhook(id: str, body: ReplayDto, session: TenantSession) -> Qu
 
 @router.get("/events", summary="List events", tags=["Events"], responses=errors(400))
 async def list_events(
-    query: Annotated[EventFeedQuery, Query()], session: TenantSession
+    query: Annotated[EventFeedQuery, Query()], session: TenantSession, settings: AppSettings
 ) -> EventFeedDto:
     """The events of the key's workspaces, oldest first, in the order they were recorded;
-    pass ``next`` as ``after`` for the next page (null: the end, for now). Kept
+    pass ``next`` as ``after`` for the next page (null: the end, for now). An event shows
+    a few seconds after it was recorded (RELANCE_EVENT_FEED_SETTLE_S). Kept
     RELANCE_EVENT_RETENTION_DAYS (30 by default)."""
-    events, after = await service.events_after(session, after=query.after, limit=query.limit)
+    events, after = await service.events_after(
+        session, after=query.after, limit=query.limit, settle_s=settings.feed_settle_s
+    )
     return EventFeedDto(data=[shaping.event(e) for e in events], next=after)
