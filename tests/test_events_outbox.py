@@ -73,6 +73,22 @@ async def test_adds_and_removals_record_their_events_with_their_data(tenants) ->
     assert all(e["timestamp"].endswith("Z") and len(e["timestamp"]) == 24 for e in events)
 
 
+async def test_an_opencx_add_records_its_contacts_added(tenants) -> None:
+    tenant = await tenants.create()
+    body = {"name": "C", "creatorId": tenant.om(0), "assignedToIds": [tenant.om(0)], "isContinuous": True}
+    sequence_id = (await tenant.post("/v1/sequences", json=body)).json()["id"]
+    response = await tenant.post(
+        f"/opencx/sequences/{sequence_id}/contacts",
+        json={"contacts": [{"email": "new.person@example.com", "phone_number": "0612345678"}, {"phone_number": "0698765432"}]},
+    )
+    assert response.status_code == 200, response.text
+    events = await feed(tenant)
+    listed = (await tenant.get(f"/v1/sequences/{sequence_id}/contacts")).json()["data"]
+    assert [e["type"] for e in events] == ["sequence_contact.added"] * 2
+    assert {e["data"]["sequenceContactId"] for e in events} == {row["id"] for row in listed}
+    assert {e["data"]["assignedToWorkspaceMembershipId"] for e in events} == {tenant.wm(0)}
+
+
 async def test_deleting_a_contact_or_a_sequence_removes_its_contacts(tenants) -> None:
     tenant = await tenants.create()
     contacts = await tenant.contacts(3)
@@ -131,16 +147,21 @@ async def test_an_add_records_its_events_in_a_constant_number_of_statements(tena
     # An endpoint, so that deliveries are written too.
     hook = await tenant.post("/v1/webhooks", json={"url": "https://93.184.215.14/hook"})
     assert hook.status_code == 201, hook.text
-    counts = []
+    counts, removals = [], []
     for batch in (contacts[:1], contacts[1:101]):
         sequence_id = await tenant.sequence()
         with count_statements(database.engine) as counter:
             await add(tenant, sequence_id, batch)
         counts.append(counter.count)
+        with count_statements(database.engine) as counter:
+            removed = await tenant.delete(f"/v1/sequences/{sequence_id}/contacts", json={"contactIds": batch})
+        assert removed.status_code == 200, removed.text
+        removals.append(counter.count)
     assert counts[0] == counts[1]
+    assert removals[0] == removals[1]
     assert len([e for e in await feed(tenant) if e["type"] == "sequence_contact.added"]) == 101
     deliveries = await tenant.get(f"/v1/webhooks/{hook.json()['id']}/deliveries", params={"limit": 1})
-    assert deliveries.json()["total"] == 101
+    assert deliveries.json()["total"] == 202
 
 
 async def test_a_change_that_rolls_back_records_no_event(tenants, monkeypatch) -> None:
