@@ -5,6 +5,7 @@ PostgreSQL never send one attempt twice."""
 import asyncio
 import os
 import random
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -224,8 +225,11 @@ async def test_two_dispatchers_on_postgresql_never_send_one_attempt_twice(backen
                 assert (await tenant.post("/v1/webhooks", json={"url": receiver.url(path)})).status_code == 201
             contacts = await tenant.contacts(3)
             logs = [tmp_path / "worker1.log", tmp_path / "worker2.log"]
-            for log in logs:
-                zygote.start(["worker"], env={}, log=log)
+            workers = [zygote.start(["worker"], env={}, log=log) for log in logs]
+            for log in logs:  # both ready before there is anything to send
+                await asyncio.to_thread(
+                    wait_for, lambda: log.exists() and "worker_started" in log.read_text(), timeout_s=30
+                )
             await tenant.sequence(contact_ids=contacts)
             recorded = await feed(tenant)
             assert len(recorded) == 3
@@ -237,5 +241,10 @@ async def test_two_dispatchers_on_postgresql_never_send_one_attempt_twice(backen
         # Both took part: each logged attempts of its own; the server, delivery off, none.
         assert all('"webhook_attempt"' in log.read_text() for log in logs)
         assert '"webhook_attempt"' not in (tmp_path / "api.log").read_text()
+        # SIGTERM stops a worker.
+        for pid in workers:
+            os.kill(pid, signal.SIGTERM)
+        for pid in workers:
+            await asyncio.to_thread(wait_for, lambda: not Path(f"/proc/{pid}").exists(), timeout_s=15)
     finally:
         receiver.close()

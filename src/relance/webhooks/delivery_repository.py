@@ -31,6 +31,14 @@ class Claimed:
     event_created_at: datetime
 
 
+async def anything_due(session: AsyncSession, *, now: datetime) -> bool:
+    """Whether some pending delivery is due (a read: an idle dispatcher takes no lock)."""
+    due = select(WebhookDelivery.id).where(
+        WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now
+    )
+    return await session.scalar(select(exists(due))) or False
+
+
 async def claim(
     session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Claimed]:

@@ -108,6 +108,11 @@ class Dispatcher:
             return 1
         now = datetime.now(UTC)
         lease = now + timedelta(seconds=lease_s(self.settings.webhook_timeout_s))
+        # Idle most of the time: a read first, so that SQLite's write lock is taken only
+        # when there is something to claim.
+        async with self.database.unscoped_session(write=False) as session:
+            if not await repository.anything_due(session, now=now):
+                return 0
         async with self.database.unscoped_session() as session:
             claimed = await repository.claim(session, now=now, lease_until=lease, limit=free)
         for item in claimed:
