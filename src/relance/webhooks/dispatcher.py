@@ -189,6 +189,6 @@ class Dispatcher:
             )
         except httpx.TimeoutException:
             return None, f"no answer within {self.settings.webhook_timeout_s:g} s"
-        except httpx.HTTPError as error:
+        except Exception as error:  # any failure of the attempt is the attempt's error
             return None, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         return response.status_code, None

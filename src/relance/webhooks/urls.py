@@ -49,7 +49,7 @@ async def refusal(url: str, *, allow_private: bool, timeout_s: float = 5.0) -> s
             found = await asyncio.get_running_loop().getaddrinfo(
                 host, None, type=socket.SOCK_STREAM
             )
-    except (OSError, TimeoutError):
+    except (OSError, TimeoutError, UnicodeError):
         return f"the host {host} does not resolve"
     addresses = {info[4][0] for info in found}
     if not addresses or not all(_is_public(str(a)) for a in addresses):
