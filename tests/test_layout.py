@@ -10,7 +10,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "relance"
 MAX_LINES = 400
 # Below the features they are shared by: none of these may import a feature package.
 FOUNDATIONS = ("enrolments", "events", "tenancy", "db")
-FEATURES = ("calls", "contacts", "directory", "opencx", "sequences", "tags", "webhooks")
+FEATURES = (
+    "calls", "contacts", "directory", "idempotency", "opencx", "sequences", "tags", "webhooks",
+)
 
 
 def _modules() -> list[Path]:

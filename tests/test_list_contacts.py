@@ -26,8 +26,11 @@ async def test_item_shape(tenants) -> None:
     [contact] = await tenant.contacts(1)
     sequence_id = await tenant.sequence(contact_ids=[contact])
     [item] = (await tenant.get(f"/v1/sequences/{sequence_id}/contacts")).json()["data"]
-    assert set(item) == {"id", "status", "contact", "tags", "calls", "createdAt", "assignedToWorkspaceMembershipId"}
+    # The Skipcall fields, and Relance's callCount.
+    assert set(item) == {"id", "status", "contact", "tags", "calls", "callCount", "createdAt",
+                         "assignedToWorkspaceMembershipId"}
     assert item["status"] is None and item["tags"] == [] and item["calls"] == []
+    assert item["callCount"] == 0
     assert item["contact"]["id"] == contact
     assert set(item["contact"]) == {"id", "firstName", "lastName", "email", "company", "phoneNumbers"}
     assert item["contact"]["phoneNumbers"][0]["number"].startswith("+336")

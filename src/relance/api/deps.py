@@ -15,6 +15,7 @@ from fastapi.exceptions import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance import metrics
+from relance.api import idempotency
 from relance.api.state import record_budget, record_organization, spent_budget
 from relance.errors import NotFound, RateLimited, Unauthorized
 from relance.settings import Settings
@@ -49,7 +50,8 @@ async def tenant_session(
     A write request authenticates in a read transaction of its own and spends its budget
     before its write transaction begins: on SQLite that transaction holds the database's
     write lock, which no request may hold while it waits on Redis. A read holds no lock,
-    so it does both in its one transaction.
+    so it does both in its one transaction. A write's ``Idempotency-Key`` is looked up in
+    its write transaction (``api.idempotency``).
     """
     database = _database(request)
     if request.method in _READ_METHODS:
@@ -61,6 +63,7 @@ async def tenant_session(
     async with database.unscoped_session(write=False) as session:
         scope = await _authorize(request, session, authorization)
     async with database.scoped_session(scope, write=True) as session:
+        await idempotency.claim(request, session)
         yield session
 
 

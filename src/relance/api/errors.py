@@ -10,12 +10,13 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
+from relance.api.idempotency import Replayed, replayed_response
 from relance.api.opencx.schemas import OpenCXErrorDto
 from relance.api.state import spent_budget
 from relance.api.v1.schemas import ErrorBody, ErrorDto
@@ -76,6 +77,10 @@ def install_error_handlers(app: FastAPI) -> None:
         path = request.url.path
         message = message_for(error, opencx=_is_opencx(path))
         return error_response(path, error.status, error.code, message, headers)
+
+    @app.exception_handler(Replayed)
+    async def _replayed(request: Request, replayed: Replayed) -> Response:
+        return replayed_response(replayed.answer)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -13,6 +13,8 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from relance.api import idempotency
+
 DUPLICATE_KEY = "duplicate key"
 
 
@@ -42,12 +44,17 @@ class StrictJsonRequest(Request):
 
 
 class StrictJsonRoute(APIRoute):
-    """A route whose endpoint reads its JSON body with ``loads``."""
+    """A route whose endpoint reads its JSON body with ``loads``, and whose answer to a
+    request with an ``Idempotency-Key`` is kept before its transaction commits (the
+    handler returns inside the dependencies' function scope, ``api.deps``)."""
 
     def get_route_handler(self):  # noqa: ANN201 - FastAPI's own signature
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
-            return await handler(StrictJsonRequest(request.scope, request.receive))
+            strict_request = StrictJsonRequest(request.scope, request.receive)
+            response = await handler(strict_request)
+            await idempotency.keep(strict_request, response)
+            return response
 
         return strict

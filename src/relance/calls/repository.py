@@ -68,28 +68,51 @@ async def page(
 
 
 class PageCall(NamedTuple):
-    id: uuid.UUID
+    id: str  # hyphenated (``json_uuid``)
     status: str
     started_at: datetime | None
     ended_at: datetime | None
     created_at: datetime
 
 
+# The list shows each contact's latest calls in the sequence, and how many it has: an item
+# stays this small however long the contact's history grows (README, "Bounds").
+LATEST_CALLS = 20
+
+
 def calls_json(dialect: str, sequence_id: Any, contact_id: ColumnElement) -> ScalarSelect:
-    """For a page's statement: the calls in the sequence of the contact ``contact_id``
-    names, newest first, as one JSON value (``read_calls``)."""
+    """For a page's statement: the latest ``LATEST_CALLS`` calls in the sequence of the
+    contact ``contact_id`` names, newest first, as one JSON value (``read_calls``)."""
     calls = Call.__table__.c
-    columns = [calls.id, calls.status, calls.started_at, calls.ended_at, calls.created_at]
+    newest_first = [calls.created_at.desc(), calls.id.desc()]
+    latest = (
+        select(calls.id, calls.status, calls.started_at, calls.ended_at, calls.created_at)
+        .where(calls.sequence_id == sequence_id, calls.contact_id == contact_id)
+        .order_by(*newest_first)
+        .limit(LATEST_CALLS)
+        .correlate_except(Call.__table__)  # the contact is the enclosing statement's
+        .subquery()
+    ).c
+    columns = [latest.id, latest.status, latest.started_at, latest.ended_at, latest.created_at]
+    return select(
+        json_rows(dialect, columns, [latest.created_at.desc(), latest.id.desc()])
+    ).scalar_subquery()
+
+
+def call_count(sequence_id: Any, contact_id: ColumnElement) -> ScalarSelect:
+    """For a page's statement: how many calls in the sequence the contact has (an index
+    range: the calls' first index leads with the sequence and the contact)."""
+    calls = Call.__table__.c
     return (
-        select(json_rows(dialect, columns, [calls.created_at.desc(), calls.id.desc()]))
+        select(func.count())
         .where(calls.sequence_id == sequence_id, calls.contact_id == contact_id)
         .scalar_subquery()
     )
 
 
-def read_calls(value: str | list | None) -> list[PageCall]:
+def read_calls(dialect: str, value: str | None) -> list[PageCall]:
     """What ``calls_json`` gave."""
-    rows = read_json_rows(value, key=lambda row: (row[4], row[0]), reverse=True)
+    rows = read_json_rows(dialect, value, key=lambda row: (row[4], row[0]), reverse=True)
     return [
         PageCall(
             json_uuid(id_),

@@ -35,6 +35,10 @@ admin = typer.Typer(
 app.add_typer(admin, name="admin")
 runs = typer.Typer(help="The runs /opencx requests leave.", no_args_is_help=True)
 app.add_typer(runs, name="runs")
+idempotency_keys = typer.Typer(
+    help="The answers kept for Idempotency-Key requests.", no_args_is_help=True
+)
+app.add_typer(idempotency_keys, name="idempotency-keys")
 
 T = TypeVar("T")
 log = structlog.stdlib.get_logger("relance")

@@ -1,4 +1,4 @@
-"""``relance serve``, ``migrate``, ``demo`` and ``runs purge``."""
+"""``relance serve``, ``migrate``, ``demo``, ``runs purge`` and ``idempotency-keys purge``."""
 
 import asyncio
 import math
@@ -18,6 +18,7 @@ from relance.cli.common import (
     _run_unscoped,
     _settings,
     app,
+    idempotency_keys,
     log,
     runs,
 )
@@ -100,3 +101,12 @@ def purge_runs() -> None:
     days = _settings().run_retention_days
     deleted = _run_unscoped(lambda s: opencx.purge_runs(s, retention_days=days))
     _print(shaping.purged_runs(deleted, retention_days=days))
+
+
+@idempotency_keys.command("purge")
+def purge_idempotency_keys() -> None:
+    """Delete the answers kept for Idempotency-Key requests older than 24 hours."""
+    from relance.idempotency import service as idempotency
+
+    deleted = _run_unscoped(idempotency.purge)
+    _print(shaping.purged_idempotency_keys(deleted))

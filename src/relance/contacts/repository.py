@@ -68,7 +68,7 @@ async def phone_numbers_of(
 
 
 class PageNumber(NamedTuple):
-    id: uuid.UUID
+    id: str  # hyphenated (``json_uuid``)
     number: str
 
 
@@ -84,9 +84,9 @@ def numbers_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
     )
 
 
-def read_numbers(value: str | list | None) -> list[PageNumber]:
+def read_numbers(dialect: str, value: str | None) -> list[PageNumber]:
     """What ``numbers_json`` gave."""
-    rows = read_json_rows(value, key=lambda row: row[2])
+    rows = read_json_rows(dialect, value, key=lambda row: row[2])
     return [PageNumber(json_uuid(id_), number) for id_, number, _ in rows]
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, overload
 
 import orjson
-from sqlalchemy import event, func, text
+from sqlalchemy import Text, cast, event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import DBAPIError
@@ -73,33 +73,40 @@ def insert_adding_on_conflict(
 
 
 def json_rows(dialect: str, columns: Sequence[Any], order_by: Sequence[Any]) -> Any:
-    """An aggregate of the group's rows as one JSON array of arrays of ``columns``, read
-    back with ``read_json_rows``: ``json_agg(json_build_array(...) ORDER BY ...)`` on
-    PostgreSQL, ``json_group_array(json_array(...))`` on SQLite, which before 3.44 cannot
-    order inside an aggregate (``read_json_rows`` sorts its rows instead)."""
+    """An aggregate of the group's rows as one JSON array of arrays of ``columns``, as
+    text, read back with ``read_json_rows``: ``json_agg(json_build_array(...) ORDER BY
+    ...)::text`` on PostgreSQL, ``json_group_array(json_array(...))`` on SQLite, which
+    before 3.44 cannot order inside an aggregate (``read_json_rows`` sorts its rows).
+
+    Text, not the driver's decoded JSON: asyncpg would decode it in the event loop, while
+    the page is read from text where it is shaped (off the loop, with orjson)."""
     if dialect == "postgresql":
-        return func.json_agg(aggregate_order_by(func.json_build_array(*columns), *order_by))
+        aggregate = func.json_agg(aggregate_order_by(func.json_build_array(*columns), *order_by))
+        return cast(aggregate, Text)
     return func.json_group_array(func.json_array(*columns))
 
 
 def read_json_rows(
-    value: str | list | None, *, key: Callable[[list], Any], reverse: bool = False
+    dialect: str, value: str | None, *, key: Callable[[list], Any], reverse: bool = False
 ) -> list[list]:
-    """What ``json_rows`` returned. PostgreSQL's arrive decoded (asyncpg) and in the
-    aggregate's order, or NULL for no rows; SQLite's arrive as JSON text, and are sorted
-    here by ``key`` (and ``reverse``), the aggregate's ORDER BY in Python: SQLite compares
-    text by its bytes (the BINARY collation), in the order Python compares strings."""
+    """What ``json_rows`` returned (NULL for no rows on PostgreSQL). PostgreSQL's rows come
+    in the aggregate's order; SQLite's are sorted here by ``key`` (and ``reverse``), the
+    aggregate's ORDER BY in Python: SQLite compares text by its bytes (the BINARY
+    collation), in the order Python compares strings."""
     if value is None:
         return []
-    if isinstance(value, str):
-        return sorted(orjson.loads(value), key=key, reverse=reverse)
+    rows = orjson.loads(value)
+    return rows if dialect == "postgresql" else sorted(rows, key=key, reverse=reverse)
+
+
+def json_uuid(value: str) -> str:
+    """A UUID as the database writes it into JSON (32 hex digits on SQLite, how it stores
+    them; the hyphenated form on PostgreSQL), in the hyphenated form, as text: a page
+    shows thousands of them, and parsing each into a ``uuid.UUID`` only to print it again
+    was most of a large page's time."""
+    if len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
     return value
-
-
-def json_uuid(value: str) -> uuid.UUID:
-    """A UUID as the database writes it into JSON: 32 hex digits on SQLite (how it stores
-    them), the hyphenated form on PostgreSQL."""
-    return uuid.UUID(value)
 
 
 @overload

@@ -388,6 +388,6 @@ class ContinuousRun(Base, WorkspaceOwned):
     created_at: Mapped[datetime] = _created_at()
 
 
-# The outbox and webhook tables, in their own module; imported here so that every user
-# of the metadata (Alembic, the tests) sees them.
+# Tables kept in modules of their own, imported here so that the metadata holds them all.
+import relance.db.idempotency  # noqa: E402, F401
 from relance.db import models_webhooks  # noqa: E402, F401

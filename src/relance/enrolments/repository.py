@@ -328,15 +328,24 @@ async def soft_delete(
 
 
 async def enrolment_of(
-    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID, share: bool = False
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    share: bool = False,
+    exclusive: bool = False,
 ) -> SequenceContact | None:
     """The row of this contact in this sequence, active or not; ``share`` locks it FOR
-    SHARE until commit and reads it afresh (a concurrent removal finishes first)."""
+    SHARE until commit and reads it afresh (a concurrent removal finishes first);
+    ``exclusive`` locks it FOR NO KEY UPDATE instead (writers of what hangs off the row
+    also queue up behind each other)."""
     statement = select(SequenceContact).where(
         SequenceContact.sequence_id == sequence_id, SequenceContact.contact_id == contact_id
     )
-    if share:
-        statement = statement.with_for_update(read=True).execution_options(populate_existing=True)
+    if share or exclusive:
+        statement = statement.with_for_update(
+            read=not exclusive, key_share=exclusive
+        ).execution_options(populate_existing=True)
     return await session.scalar(statement)
 
 

@@ -51,15 +51,21 @@ def sequence_not_found() -> NotFound:
 
 
 async def active_enrolment(
-    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID, share: bool = False
+    session: AsyncSession,
+    *,
+    sequence_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    share: bool = False,
+    exclusive: bool = False,
 ) -> tuple[Sequence, SequenceContact | None]:
     """The live sequence (else 404) and the contact's active row in it, if any, read under
     the contact's share lock (the lock order's first step: a delete of it finishes first);
-    ``share`` also holds the row itself, so that it stays active until commit."""
+    ``share`` also holds the row itself, so that it stays active until commit, and
+    ``exclusive`` holds it against other writers too."""
     sequence = await live_sequence(session, sequence_id=sequence_id)
     await repository.share_lock(session, [contact_id])
     row = await repository.enrolment_of(
-        session, sequence_id=sequence.id, contact_id=contact_id, share=share
+        session, sequence_id=sequence.id, contact_id=contact_id, share=share, exclusive=exclusive
     )
     return sequence, row if row is not None and row.deleted_at is None else None
 

@@ -16,6 +16,7 @@ from relance.calls import repository as calls_repository
 from relance.calls.repository import PageCall
 from relance.contacts import repository as contacts_repository
 from relance.contacts.repository import PageNumber
+from relance.db.dialect import dialect_name
 from relance.enrolments.service import sequence_not_found
 from relance.sequences import repository
 from relance.tags import repository as tags_repository
@@ -24,10 +25,24 @@ from relance.tags.repository import PageTag
 
 @dataclass(frozen=True, slots=True)
 class EnrolledContact:
-    enrolment: Row  # the page's row: the enrolment and its contact (``contacts_page``)
-    phone_numbers: list[PageNumber]
-    tags: list[PageTag]
-    calls: list[PageCall]
+    """One item of the page: its row (``contacts_page``), with its numbers, tags and calls
+    read from the row's JSON when asked, so that whoever shapes the page (off the event
+    loop, for a large one) also does the reading."""
+
+    enrolment: Row
+    dialect: str
+
+    @property
+    def phone_numbers(self) -> list[PageNumber]:
+        return contacts_repository.read_numbers(self.dialect, self.enrolment.numbers)
+
+    @property
+    def tags(self) -> list[PageTag]:
+        return tags_repository.read_tags(self.dialect, self.enrolment.tags)
+
+    @property
+    def calls(self) -> list[PageCall]:
+        return calls_repository.read_calls(self.dialect, self.enrolment.calls)
 
 
 async def list_contacts(
@@ -61,12 +76,5 @@ async def list_contacts(
         limit=limit,
         total=header.total,
     )
-    return header.total, [
-        EnrolledContact(
-            row,
-            contacts_repository.read_numbers(row.numbers),
-            tags_repository.read_tags(row.tags),
-            calls_repository.read_calls(row.calls),
-        )
-        for row in rows
-    ]
+    dialect = dialect_name(session)
+    return header.total, [EnrolledContact(row, dialect) for row in rows]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, Row, Select, String, Uuid, bindparam, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.calls.repository import calls_json
+from relance.calls.repository import call_count, calls_json
 from relance.contacts.repository import numbers_json
 from relance.db.dialect import dialect_name
 from relance.db.models import (
@@ -165,9 +165,10 @@ async def contacts_page(
     """A page of the sequence's ``total`` matching active contacts, oldest enrolment first,
     as rows of the enrolment (``id``, ``status``, ``created_at``, ``assignee_id``), of
     its contact (``contact_id``, ``first_name``, ``last_name``, ``email``, ``company``),
-    and of the contact's ``numbers``, the enrolment's ``tags`` and their ``calls`` in the
-    sequence, each one JSON value (read with ``contacts.repository.read_numbers``,
-    ``tags.repository.read_tags``, ``calls.repository.read_calls``): one statement.
+    and of the contact's ``numbers``, the enrolment's ``tags`` and its latest ``calls`` in
+    the sequence, each one JSON value (read with ``contacts.repository.read_numbers``,
+    ``tags.repository.read_tags``, ``calls.repository.read_calls``), and how many calls it
+    has there (``call_count``): one statement.
 
     The OFFSET runs over an index alone (an index-only scan), from the nearer end of it
     (``window``): the enrolments' partial index, or with a tag the tag rows' (which carry
@@ -233,6 +234,7 @@ def _page(dialect: str, by_status: bool, by_tag: bool, from_the_end: bool) -> Se
             numbers_json(dialect, contact.id).label("numbers"),
             tags_json(dialect, enrolment.id).label("tags"),
             calls_json(dialect, _SEQUENCE_ID, contact.id).label("calls"),
+            call_count(_SEQUENCE_ID, contact.id).label("call_count"),
         )
         .select_from(page)
         .join(_ENROLMENTS, enrolment.id == page.c.id)

@@ -75,7 +75,7 @@ async def tags_of(
 
 
 class PageTag(NamedTuple):
-    id: uuid.UUID
+    id: str  # hyphenated (``json_uuid``)
     label: str
     is_success_tag: bool
 
@@ -94,9 +94,9 @@ def tags_json(dialect: str, enrolment_id: ColumnElement) -> ScalarSelect:
     )
 
 
-def read_tags(value: str | list | None) -> list[PageTag]:
+def read_tags(dialect: str, value: str | None) -> list[PageTag]:
     """What ``tags_json`` gave."""
-    rows = read_json_rows(value, key=lambda row: (row[3], row[0]))
+    rows = read_json_rows(dialect, value, key=lambda row: (row[3], row[0]))
     return [PageTag(json_uuid(id_), label, bool(success)) for id_, label, success, _ in rows]
 
 

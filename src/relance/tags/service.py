@@ -14,6 +14,10 @@ from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import known_workspace, resolve_workspace
 from relance.unset import UNSET, Maybe
 
+# A contact carries at most this many tags in a sequence, whatever the number of requests
+# that gave them: the list's items stay bounded (README, "Bounds").
+MAX_TAGS_PER_CONTACT = 50
+
 
 async def create(
     session: AsyncSession, *, label: str, is_success_tag: bool, workspace_id: uuid.UUID | None
@@ -91,9 +95,12 @@ async def set_contact_tags(
     """Replace (PUT) or extend (POST) a sequence contact's tags; returns its tags after.
 
     Every id must be a tag of the sequence's workspace: an unknown or foreign one is a 400
-    naming it, and nothing changes.
+    naming it, and nothing changes; so is ending with more than ``MAX_TAGS_PER_CONTACT``.
+    The enrolment is held exclusively, so that two requests cannot both pass the cap.
     """
-    enrolment = await _active_enrolment(session, sequence_id=sequence_id, contact_id=contact_id)
+    enrolment = await _active_enrolment(
+        session, sequence_id=sequence_id, contact_id=contact_id, exclusive=True
+    )
     wanted = list(dict.fromkeys(tag_ids))
     known = await repository.in_workspace(
         session, workspace_id=enrolment.workspace_id, tag_ids=wanted
@@ -105,8 +112,15 @@ async def set_contact_tags(
         await repository.detach(session, enrolment_id=enrolment.id, keep=wanted) if replace else []
     )
     added = await repository.attach(session, enrolment=enrolment, tag_ids=wanted)
+    tags = (await repository.tags_of(session, [enrolment.id])).get(enrolment.id, [])
+    if len(tags) > MAX_TAGS_PER_CONTACT:
+        raise ValidationFailed(
+            f"a contact carries at most {MAX_TAGS_PER_CONTACT} tags in a sequence "
+            f"({len(tags)} with these)",
+            at=("tag_ids",),
+        )
     await enrolments.count_tags(session, enrolment=enrolment, added=added, removed=removed)
-    return (await repository.tags_of(session, [enrolment.id])).get(enrolment.id, [])
+    return tags
 
 
 async def remove_contact_tag(
@@ -128,10 +142,10 @@ async def remove_contact_tag(
 
 
 async def _active_enrolment(
-    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID
+    session: AsyncSession, *, sequence_id: uuid.UUID, contact_id: uuid.UUID, exclusive: bool = False
 ) -> SequenceContact:
     _, enrolment = await enrolments.active_enrolment(
-        session, sequence_id=sequence_id, contact_id=contact_id, share=True
+        session, sequence_id=sequence_id, contact_id=contact_id, share=True, exclusive=exclusive
     )
     if enrolment is None:
         raise NotFound("Contact not found in this sequence")

@@ -121,6 +121,10 @@ class PurgedRunsDto(ResponseModel):
     retention_days: int
 
 
+class PurgedIdempotencyKeysDto(ResponseModel):
+    deleted: int
+
+
 class DemoMemberDto(ResponseModel):
     organization_membership_id: uuid.UUID
     workspace_membership_id: uuid.UUID

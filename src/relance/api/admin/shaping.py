@@ -10,6 +10,7 @@ from relance.api.admin.schemas import (
     DemoTenantDto,
     MemberDto,
     OrganizationDto,
+    PurgedIdempotencyKeysDto,
     PurgedRunsDto,
     RevokedApiKeyDto,
     WorkspaceMembershipDto,
@@ -78,6 +79,10 @@ def revoked_api_key(api_key: ApiKey) -> RevokedApiKeyDto:
 
 def purged_runs(deleted: int, *, retention_days: int) -> PurgedRunsDto:
     return PurgedRunsDto(deleted=deleted, retention_days=retention_days)
+
+
+def purged_idempotency_keys(deleted: int) -> PurgedIdempotencyKeysDto:
+    return PurgedIdempotencyKeysDto(deleted=deleted)
 
 
 def demo_tenant(tenant: "DemoTenant") -> DemoTenantDto:

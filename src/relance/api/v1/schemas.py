@@ -17,8 +17,10 @@ from relance.api.schemas import (
     refuse_nul,
 )
 from relance.call_lifecycle import CallStatus
+from relance.calls.repository import LATEST_CALLS
 from relance.enrolments.statuses import SequenceContactStatus
 from relance.sequences.filters import Filter
+from relance.tags.service import MAX_TAGS_PER_CONTACT
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
@@ -155,8 +157,19 @@ class SequenceContactDto(ResponseModel):
     id: uuid.UUID
     status: SequenceContactStatus | None
     contact: SequenceContactContactDto
-    tags: list[SequenceContactTagDto]
-    calls: list[SequenceContactCallDto]
+    tags: list[SequenceContactTagDto] = Field(
+        max_length=MAX_TAGS_PER_CONTACT,
+        description=f"Tags associated with this contact in the sequence (at most "
+        f"{MAX_TAGS_PER_CONTACT})",
+    )
+    calls: list[SequenceContactCallDto] = Field(
+        max_length=LATEST_CALLS,
+        description=f"Calls made to this contact in the sequence, newest first: the latest "
+        f"{LATEST_CALLS} (Relance bounds each item; callCount tells how many there are)",
+    )
+    call_count: int = Field(
+        ge=0, description="Relance extension: how many calls this contact has in the sequence"
+    )
     created_at: Timestamp
     assigned_to_workspace_membership_id: uuid.UUID
 

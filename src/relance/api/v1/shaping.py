@@ -112,6 +112,7 @@ def _enrolled_contact(item: EnrolledContact) -> dict:
             }
             for c in item.calls
         ],
+        "callCount": row.call_count,
         "createdAt": format_timestamp(row.created_at),
         "assignedToWorkspaceMembershipId": row.assignee_id,
     }
