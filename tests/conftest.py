@@ -56,6 +56,8 @@ def make_settings(database: Database, **overrides: object) -> Settings:
         "rate_limits": GENEROUS_LIMITS,
         # The tests of wrong admin tokens send many; one test checks the limit itself.
         "admin_failures_per_minute": 1_000_000,
+        # The event feed at once (test_events_outbox checks the settling on its own app).
+        "event_feed_settle_s": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -28,6 +28,22 @@ class Settings(BaseSettings):
     default_region: str = "FR"
     # How long /opencx runs stay readable; `relance runs purge` deletes older ones.
     run_retention_days: int = Field(default=30, ge=1)
+    # How long events stay in /v1/events (and deliverable); `relance events purge`.
+    event_retention_days: int = Field(default=30, ge=1)
+    # How old an event must be before /v1/events shows it: by then the transaction that
+    # recorded it has surely ended (its deadline is RELANCE_DB_TIMEOUT_S and half a second),
+    # so that no later page can gain an event before the cursor. Default: that deadline + 1 s.
+    event_feed_settle_s: float | None = Field(default=None, ge=0, le=3600)
+    # "off": this server sends no webhooks (a `relance worker` does).
+    webhook_delivery: Literal["on", "off"] = "on"
+    # Webhook URLs may name loopback, private and link-local addresses (tests, private nets).
+    webhook_allow_private: bool = False
+    # How long a receiver may take to answer an attempt.
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # Seconds before each attempt, comma-separated; the Standard Webhooks schedule by default.
+    webhook_retry_schedule: str | None = None
+    # How often an idle dispatcher looks for due deliveries.
+    webhook_poll_s: float = Field(default=1.0, gt=0, le=60)
     # Largest request body accepted, in bytes.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # How long the database may take to connect, hand out a pooled connection or answer a
@@ -81,6 +97,26 @@ class Settings(BaseSettings):
             parse_rate_limits(raw)
         return raw
 
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule_parses(cls, raw: str | None) -> str | None:
+        if raw is not None:
+            parse_schedule(raw)
+        return raw
+
+    @cached_property
+    def retry_schedule(self) -> tuple[float, ...]:
+        """Seconds before each attempt of a webhook delivery, the first one included."""
+        if self.webhook_retry_schedule:
+            return parse_schedule(self.webhook_retry_schedule)
+        return DEFAULT_RETRY_SCHEDULE
+
+    @property
+    def feed_settle_s(self) -> float:
+        if self.event_feed_settle_s is not None:
+            return self.event_feed_settle_s
+        return self.db_timeout_s + 1.5
+
     @cached_property
     def plan_rate_limits(self) -> dict[Plan, int]:
         """Requests per minute for every plan, defaults overlaid with RELANCE_RATE_LIMITS."""
@@ -88,6 +124,23 @@ class Settings(BaseSettings):
         if self.rate_limits:
             limits.update(parse_rate_limits(self.rate_limits))
         return limits
+
+
+# Standard Webhooks': at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+def parse_schedule(raw: str) -> tuple[float, ...]:
+    """``0,1,2`` -> (0.0, 1.0, 2.0); ValueError with a readable message otherwise."""
+    try:
+        delays = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(
+            "RELANCE_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, such as 0,5,300"
+        ) from None
+    if not all(0 <= d <= 7 * 86400 for d in delays):
+        raise ValueError("RELANCE_WEBHOOK_RETRY_SCHEDULE's delays are 0 to 604800 seconds")
+    return delays
 
 
 def parse_rate_limits(raw: str) -> dict[Plan, int]:

@@ -1,5 +1,6 @@
 """The application factory."""
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,11 +15,21 @@ from relance.api.errors import install_error_handlers
 from relance.api.faults import Faults
 from relance.api.observability import RequestContext
 from relance.api.opencx.routes import router as opencx_router
-from relance.api.v1 import calls, contacts, directory, do_not_call, queue, sequences, tags
+from relance.api.v1 import (
+    calls,
+    contacts,
+    directory,
+    do_not_call,
+    queue,
+    sequences,
+    tags,
+    webhooks,
+)
 from relance.db.types import utcnow
 from relance.ratelimit import FailureLimiter, RateLimiter
 from relance.settings import Settings
 from relance.tenancy.database import Database
+from relance.webhooks.dispatcher import Dispatcher
 
 DESCRIPTION = """Self-hosted engine for outbound-call sequences.
 
@@ -33,6 +44,25 @@ Errors: `{"error": {"code", "message", "status"}}`.
 """
 
 
+@asynccontextmanager
+async def delivering(settings: Settings, database: Database) -> AsyncIterator[None]:
+    """The process's webhook dispatcher, for as long as it serves, unless
+    RELANCE_WEBHOOK_DELIVERY is off (a ``relance worker`` delivers then)."""
+    if settings.webhook_delivery == "off":
+        yield
+        return
+    dispatcher = Dispatcher(database, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dispatcher.close()
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     database = database or Database(settings.database_url, timeout_s=settings.db_timeout_s)
@@ -43,7 +73,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # as the process: out of the collector's sight, a full collection walks only what
         # requests made, instead of stalling a request for the whole heap.
         gc.freeze()
-        yield
+        async with delivering(settings, database):
+            yield
         await database.dispose()
 
     # /docs and /redoc served with their assets from the package: they work offline.
@@ -72,6 +103,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         directory.router,
         do_not_call.router,
         queue.router,
+        webhooks.router,
         opencx_router,
         admin_router,
         health.router,

@@ -32,6 +32,8 @@ from relance.errors import (
     OutsideCallingWindow,
     ValidationFailed,
 )
+from relance.events import outbox
+from relance.events.outbox import EventType
 from relance.tenancy import repository as tenancy_repository
 from relance.unset import UNSET, Maybe
 
@@ -96,6 +98,7 @@ async def create(
     )
     _move(call, status, started_at=started_at, ended_at=ended_at, now=now)
     await repository.insert(session, call)
+    await outbox.record(session, [_event(call, EventType.CALL_CREATED)])
     await statuses.refresh(session, enrolment_ids=[enrolment.id])
     return call
 
@@ -153,6 +156,7 @@ async def update(
     )
     call.updated_at = now or utcnow()
     await session.flush()
+    await outbox.record(session, [_event(call, EventType.CALL_UPDATED)])
     if status is not UNSET:
         enrolment = await enrolments_repository.enrolment_of(
             session, sequence_id=call.sequence_id, contact_id=call.contact_id
@@ -193,6 +197,28 @@ def seconds_between(started_at: datetime | None, ended_at: datetime | None) -> i
     if started_at is None or ended_at is None:
         return None
     return int((ended_at - started_at).total_seconds() // 1)
+
+
+def _event(call: Call, kind: EventType) -> outbox.NewEvent:
+    """A call's event; its data is the call as ``GET /v1/calls/{id}`` shows it."""
+    moment = outbox.timestamp
+    return outbox.NewEvent(
+        call.workspace_id,
+        kind,
+        {
+            "id": str(call.id),
+            "sequenceId": str(call.sequence_id),
+            "contactId": str(call.contact_id),
+            "phoneNumberId": outbox.text(call.phone_number_id),
+            "workspaceMembershipId": str(call.workspace_membership_id),
+            "status": CallStatus(call.status).value,
+            "startedAt": None if call.started_at is None else moment(call.started_at),
+            "endedAt": None if call.ended_at is None else moment(call.ended_at),
+            "durationSeconds": duration_seconds(call),
+            "recordingUrl": call.recording_url,
+            "createdAt": moment(call.created_at),
+        },
+    )
 
 
 def _move(

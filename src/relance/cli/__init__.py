@@ -6,7 +6,7 @@ Every error the command reports is one line on stderr and exit status 1 (2: a co
 it cannot read).
 """
 
-from relance.cli import provisioning, serving  # noqa: F401 - they register the commands
+from relance.cli import delivery, provisioning, serving  # noqa: F401 - they register the commands
 from relance.cli.common import app
 
 

@@ -182,3 +182,12 @@ def in_values(dialect: str, column: Any, values: Sequence[str]) -> Any:
         return column == func.any(bindparam(None, list(values), type_=postgresql.ARRAY(String())))
     each = func.json_each(bindparam(None, orjson.dumps(list(values)).decode(), type_=String()))
     return column.in_(select(each.table_valued("value").c.value))
+
+
+def claiming(session: AsyncSession, statement: Any, *, of: Any) -> Any:
+    """``statement`` (a SELECT of rows to work on) claiming them for this transaction: on
+    PostgreSQL ``FOR UPDATE OF ... SKIP LOCKED``, so that concurrent claimers each get rows
+    no other holds; SQLite's one writer (``BEGIN IMMEDIATE``) serializes claimers instead."""
+    if dialect_name(session) == "postgresql":
+        return statement.with_for_update(of=of, skip_locked=True)
+    return statement

@@ -396,4 +396,5 @@ class ContinuousRun(Base, WorkspaceOwned):
 
 # Tables kept in modules of their own, imported here so that the metadata holds them all.
 import relance.db.idempotency  # noqa: E402, F401
+from relance.db import models_webhooks  # noqa: E402, F401
 from relance.db.models_queue import DoNotCallNumber  # noqa: E402, F401

@@ -30,9 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models import OrganizationMembership, Sequence, SequenceContact
 from relance.db.types import new_id, utcnow
-from relance.enrolments import counts, repository, statuses
+from relance.enrolments import counts, events, repository, statuses
 from relance.enrolments.assignment import Assignee, Loads
 from relance.errors import NotFound, ValidationFailed
+from relance.events import outbox
 
 
 async def live_sequence(session: AsyncSession, *, sequence_id: uuid.UUID) -> Sequence:
@@ -157,8 +158,14 @@ async def enrol(
     deltas = Counter(assignee for _, assignee, _ in resurrected + inserted)
     await repository.add_to_loads(session, sequence_id=sequence.id, deltas=deltas)
     activated = {row for _, _, row in resurrected + inserted}
-    await statuses.refresh(session, enrolment_ids=activated, newly_active=activated)
+    status_of = await statuses.refresh(session, enrolment_ids=activated, newly_active=activated)
     await counts.add_to_tag_counts(session, tag_deltas)
+    enrolled = [
+        events.Enrolled(sequence.workspace_id, sequence.id, row, contact, assignee, again)
+        for again, rows in ((False, inserted), (True, resurrected))
+        for contact, assignee, row in rows
+    ]
+    await outbox.record(session, [events.added(e, status_of.get(e.enrolment_id)) for e in enrolled])
     return EnrolmentResult(
         added={contact for contact, _, _ in inserted},
         resurrected={contact for contact, _, _ in resurrected},
@@ -196,6 +203,26 @@ async def withdraw_contact_everywhere(session: AsyncSession, *, contact_id: uuid
     await _count_removed(session, removed, now=now)
 
 
+async def record_sequence_deleted(session: AsyncSession, *, sequence: Sequence) -> None:
+    """Record the removal of every active contact of a sequence being soft-deleted: its
+    rows stay as they are (the sequence answers 404 from then on), but to a subscriber the
+    contacts have left it. Under the assignees' lock, as an enrolment takes it."""
+    await repository.lock_assignees(session, sequence.id)
+    rows = await repository.active_of_sequence(session, sequence.id)
+    await outbox.record(
+        session,
+        [
+            events.removed(
+                workspace_id=sequence.workspace_id,
+                sequence_id=sequence.id,
+                enrolment_id=row,
+                contact_id=contact,
+            )
+            for row, contact in rows
+        ],
+    )
+
+
 async def _count_removed(
     session: AsyncSession, removed: list[repository.Removed], *, now: datetime
 ) -> None:
@@ -209,6 +236,18 @@ async def _count_removed(
             status_deltas[(row.sequence_id, row.status, row.workspace_id)] -= 1
     await counts.add_to_status_counts(session, status_deltas)
     await counts.add_to_tag_counts(session, tag_deltas)
+    await outbox.record(
+        session,
+        [
+            events.removed(
+                workspace_id=row.workspace_id,
+                sequence_id=row.sequence_id,
+                enrolment_id=row.id,
+                contact_id=row.contact_id,
+            )
+            for row in removed
+        ],
+    )
 
 
 async def count_tags(

@@ -64,6 +64,7 @@ async def status_facts(
             exists().where(same_pair, Call.status.in_(list(under_way))).label("under_way"),
             last_call.label("last_call"),
             SequenceContact.sequence_id,
+            SequenceContact.contact_id,
             SequenceContact.workspace_id,
             SequenceContact.status,
             SequenceContact.deleted_at.is_(None).label("active"),

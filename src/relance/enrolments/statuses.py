@@ -43,8 +43,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
 from relance.db.types import utcnow
-from relance.enrolments import counts
+from relance.enrolments import counts, events
 from relance.enrolments import status_repository as repository
+from relance.events import outbox
 
 
 class SequenceContactStatus(enum.StrEnum):
@@ -100,17 +101,21 @@ async def refresh(
     *,
     enrolment_ids: Collection[uuid.UUID],
     newly_active: Collection[uuid.UUID] = (),
-) -> None:
-    """Recompute and store the status of these sequence contacts, and move the status
-    counts of the active ones, in three statements; ``newly_active`` rows were just made
-    active, so that no count holds them yet."""
+) -> dict[uuid.UUID, str | None]:
+    """Recompute and store the status of these sequence contacts, move the status counts
+    of the active ones and record a ``status_changed`` event for each active one whose
+    status moved, in a fixed number of statements; ``newly_active`` rows were just made
+    active, so that no count holds them yet (their ``added`` event carries their status).
+    Returns each row's status."""
     if not enrolment_ids:
-        return
+        return {}
     rows = await repository.status_facts(
         session, enrolment_ids=enrolment_ids, under_way=[s.value for s in UNDER_WAY]
     )
     changed: dict[uuid.UUID, tuple[str | None, int, datetime | None, bool]] = {}
     finished: dict[uuid.UUID, str] = {}
+    current: dict[uuid.UUID, str | None] = {}
+    moved: list[outbox.NewEvent] = []
     deltas: counts.StatusDeltas = Counter()
     for row in rows:
         status = derive(
@@ -122,6 +127,7 @@ async def refresh(
             )
         )
         new = None if status is None else status.value
+        current[row.enrolment_id] = new
         attempts = int(row.attempts or 0)
         derived = (new, attempts, row.last_attempt_at, bool(row.under_way))
         if derived != (
@@ -131,6 +137,17 @@ async def refresh(
             row.stored_under_way,
         ):
             changed[row.enrolment_id] = derived
+        if new != row.status and row.active and row.enrolment_id not in newly_active:
+            moved.append(
+                events.status_changed(
+                    workspace_id=row.workspace_id,
+                    sequence_id=row.sequence_id,
+                    enrolment_id=row.enrolment_id,
+                    contact_id=row.contact_id,
+                    previous=row.status,
+                    status=new,
+                )
+            )
         reason = _exit_reason(row, new, attempts, newly_active=row.enrolment_id in newly_active)
         if reason is not None:
             finished[row.enrolment_id] = reason
@@ -142,6 +159,8 @@ async def refresh(
                 deltas[(row.sequence_id, new, row.workspace_id)] += 1
     await repository.store_statuses(session, statuses=changed, finished=finished, now=utcnow())
     await counts.add_to_status_counts(session, deltas)
+    await outbox.record(session, moved)
+    return current
 
 
 def _exit_reason(row: Any, new: str | None, attempts: int, *, newly_active: bool) -> str | None:

@@ -145,6 +145,7 @@ async def delete(session: AsyncSession, *, sequence_id: uuid.UUID) -> None:
     sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
     sequence.deleted_at = sequence.updated_at = utcnow()
     await session.flush()
+    await enrolments.record_sequence_deleted(session, sequence=sequence)
 
 
 async def add_contacts(

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import orjson
+from sqlalchemy import Row
 
 from relance.api.schemas import PageQuery, format_timestamp
 from relance.api.v1.directory_schemas import UserDto, WorkspaceDto, WorkspaceMemberDto
@@ -22,6 +23,12 @@ from relance.api.v1.schemas import (
     SequenceDto,
     TagDto,
 )
+from relance.api.v1.webhook_schemas import (
+    EventDto,
+    WebhookDeliveryDto,
+    WebhookDto,
+    WebhookWithSecretDto,
+)
 from relance.calls.queue import NextCall
 from relance.calls.service import duration_seconds, seconds_between
 from relance.contacts.service import ContactView
@@ -33,6 +40,8 @@ from relance.db.models import (
     Workspace,
     WorkspaceMembership,
 )
+from relance.db.models_webhooks import Event, WebhookEndpoint
+from relance.events.outbox import body, decode_types
 from relance.sequences.listing import EnrolledContact
 from relance.sequences.service import SequenceView
 from relance.sequences.stats import SequenceStats
@@ -231,3 +240,38 @@ def sequence_stats(result: SequenceStats) -> SequenceStatsDto:
         attempts=result.attempts,
         connection_rate=result.connection_rate,
     )
+
+
+def webhook(endpoint: WebhookEndpoint, *, secret: str | None = None) -> WebhookDto:
+    values = dict(
+        id=endpoint.id,
+        url=endpoint.url,
+        events=decode_types(endpoint.event_types),
+        description=endpoint.description,
+        workspace_id=endpoint.workspace_id,
+        created_at=endpoint.created_at,
+        disabled_at=endpoint.disabled_at,
+        disabled_reason=endpoint.disabled_reason,
+    )
+    if secret is None:
+        return WebhookDto(**values)
+    return WebhookWithSecretDto(**values, secret=secret)
+
+
+def delivery(row: Row) -> WebhookDeliveryDto:
+    d, event_id, event_type = row
+    return WebhookDeliveryDto(
+        id=d.id,
+        event_id=event_id,
+        event_type=event_type,
+        status=d.status,
+        attempts=d.attempts,
+        last_attempt_at=d.last_attempt_at,
+        last_status_code=d.last_status_code,
+        last_error=d.last_error,
+        next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+    )
+
+
+def event(row: Event) -> EventDto:
+    return EventDto.model_validate(body(row))

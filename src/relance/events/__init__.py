@@ -1,0 +1,1 @@
+"""The event outbox: what happened, recorded in the transaction of the change itself."""

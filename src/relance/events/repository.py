@@ -1,0 +1,33 @@
+"""Queries of the outbox (``events.outbox``)."""
+
+import uuid
+from collections.abc import Collection
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relance.db.models_webhooks import Event, WebhookDelivery, WebhookEndpoint
+
+
+async def insert_events(session: AsyncSession, rows: list[dict]) -> dict[uuid.UUID, int]:
+    """Insert events in one statement; returns each one's position by its id."""
+    result = await session.execute(insert(Event).values(rows).returning(Event.id, Event.position))
+    return {row[0]: row[1] for row in result}
+
+
+async def endpoints_of(
+    session: AsyncSession, *, workspace_ids: Collection[uuid.UUID], endpoint_id: uuid.UUID | None
+) -> list[Row]:
+    """The endpoints of these workspaces (or the one named), as (id, workspace_id,
+    event_types) rows."""
+    statement = select(
+        WebhookEndpoint.id, WebhookEndpoint.workspace_id, WebhookEndpoint.event_types
+    ).where(WebhookEndpoint.workspace_id.in_(list(workspace_ids)))
+    if endpoint_id is not None:
+        statement = statement.where(WebhookEndpoint.id == endpoint_id)
+    return list((await session.execute(statement)).all())
+
+
+async def insert_deliveries(session: AsyncSession, rows: list[dict]) -> None:
+    if rows:
+        await session.execute(insert(WebhookDelivery).values(rows))

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints that receive a workspace's events, and the dispatcher that sends them."""

@@ -1,0 +1,194 @@
+"""The dispatcher: sends due webhook deliveries, signed as Standard Webhooks prescribe.
+
+Every ``relance serve`` process runs one (unless ``RELANCE_WEBHOOK_DELIVERY=off``) and
+``relance worker`` runs one alone. It keeps nothing a restart would lose: each round it
+claims due deliveries in a transaction (``delivery_repository.claim``: on PostgreSQL with
+``FOR UPDATE SKIP LOCKED``, so that concurrent dispatchers take different ones), leases
+them for the attempt's length, sends them, and writes each outcome in a transaction of
+its own. A dispatcher killed during an attempt leaves its lease to run out, after which
+any dispatcher sends the message again, with the same ``webhook-id``: delivery is at least
+once, and a receiver deduplicates by that id.
+
+An endpoint gets one message at a time, the oldest first; a message that fails waits for
+its retry and holds those behind it (so that a receiver sees a contact's events in order).
+A 2xx within the timeout is delivered; anything else is a failed attempt, retried after
+the schedule's next delay (with up to 10% jitter), ``failed`` once the schedule is done.
+A 410 disables the endpoint (``gone``) at once.
+"""
+
+import asyncio
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+import structlog
+from standardwebhooks import Webhook
+
+from relance.db.types import utcnow
+from relance.events.outbox import DELIVERED, FAILED, PENDING, timestamp
+from relance.settings import Settings
+from relance.tenancy.database import Database
+from relance.webhooks import delivery_repository as repository
+from relance.webhooks import urls
+from relance.webhooks.service import GONE
+
+log = structlog.stdlib.get_logger("relance.webhooks")
+# Each attempt is logged once, as webhook_attempt; the client's own line would double it.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+# Deliveries one dispatcher sends at once (to as many endpoints).
+CONCURRENCY = 32
+MAX_ERROR_LENGTH = 1024
+
+
+def lease_s(timeout_s: float) -> float:
+    """How long a claimed attempt is held: past it, its dispatcher is presumed dead."""
+    return 2 * timeout_s + 1
+
+
+def encode(claimed: repository.Claimed) -> bytes:
+    return orjson.dumps(
+        {
+            "id": str(claimed.event_id),
+            "type": claimed.event_type,
+            "timestamp": timestamp(claimed.event_created_at),
+            "data": claimed.event_data,
+        }
+    )
+
+
+def headers(claimed: repository.Claimed, body: bytes, *, now: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers: one ``v1,`` signature per live secret."""
+    message_id = str(claimed.event_id)
+    text = body.decode()
+    signatures = " ".join(
+        Webhook(secret).sign(msg_id=message_id, timestamp=now, data=text)
+        for secret in claimed.secrets
+    )
+    return {
+        "content-type": "application/json",
+        "user-agent": "Relance-Webhooks/1.0",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signatures,
+    }
+
+
+class Dispatcher:
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+        self.schedule = settings.retry_schedule
+        self._client = httpx.AsyncClient(
+            timeout=settings.webhook_timeout_s, follow_redirects=False, trust_env=False
+        )
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Claim and send until ``stop`` is set (or the task is cancelled)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                claimed = await self.round()
+            except Exception as error:  # the database away: try again after a pause
+                log.warning("webhook_claim_failed", error=repr(error))
+                claimed = 0
+            if claimed == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_s)
+                except TimeoutError:
+                    pass
+
+    async def round(self) -> int:
+        """Claim what is due (up to the free concurrency) and start sending it; how many."""
+        free = CONCURRENCY - len(self._in_flight)
+        if free <= 0:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return 1
+        now = datetime.now(UTC)
+        lease = now + timedelta(seconds=lease_s(self.settings.webhook_timeout_s))
+        # Idle most of the time: a read first, so that SQLite's write lock is taken only
+        # when there is something to claim.
+        async with self.database.unscoped_session(write=False) as session:
+            if not await repository.anything_due(session, now=now):
+                return 0
+        async with self.database.unscoped_session() as session:
+            claimed = await repository.claim(session, now=now, lease_until=lease, limit=free)
+        for item in claimed:
+            task = asyncio.create_task(self._attempt(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Wait for the attempts under way (tests, and a worker stopping)."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def close(self) -> None:
+        for task in list(self._in_flight):
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self._client.aclose()
+
+    async def _attempt(self, claimed: repository.Claimed) -> None:
+        status_code, error = await self._send(claimed)
+        at = utcnow()
+        delivered = status_code is not None and 200 <= status_code < 300
+        attempts = claimed.attempts + 1
+        next_at = None
+        if delivered:
+            status = DELIVERED
+        elif status_code == 410 or attempts >= len(self.schedule):
+            status = FAILED
+        else:
+            status = PENDING
+            delay = self.schedule[attempts] * random.uniform(1.0, 1.1)
+            next_at = at + timedelta(seconds=delay)
+        try:
+            async with self.database.unscoped_session() as session:
+                await repository.record_attempt(
+                    session,
+                    claimed=claimed,
+                    at=at,
+                    status=status,
+                    status_code=status_code,
+                    error=None if error is None else error[:MAX_ERROR_LENGTH],
+                    next_attempt_at=next_at,
+                )
+                if status_code == 410:
+                    await repository.disable(
+                        session, endpoint_id=claimed.endpoint_id, at=at, reason=GONE
+                    )
+        except Exception as failure:  # the lease runs out and the attempt is made again
+            log.warning("webhook_record_failed", error=repr(failure))
+            return
+        log.info(
+            "webhook_attempt",
+            delivery_id=str(claimed.delivery_id),
+            event_id=str(claimed.event_id),
+            status_code=status_code,
+            error=error,
+            outcome=status,
+        )
+
+    async def _send(self, claimed: repository.Claimed) -> tuple[int | None, str | None]:
+        """The answer's status code, or the error that stood for it."""
+        refused = await urls.refusal(
+            claimed.url,
+            allow_private=self.settings.webhook_allow_private,
+            timeout_s=self.settings.webhook_timeout_s,
+        )
+        if refused is not None:
+            return None, f"refused: {refused}"
+        body = encode(claimed)
+        try:
+            response = await self._client.post(
+                claimed.url, content=body, headers=headers(claimed, body, now=datetime.now(UTC))
+            )
+        except httpx.TimeoutException:
+            return None, f"no answer within {self.settings.webhook_timeout_s:g} s"
+        except Exception as error:  # any failure of the attempt is the attempt's error
+            return None, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return response.status_code, None
