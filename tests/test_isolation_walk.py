@@ -52,6 +52,16 @@ class Route:
 CONTACT = Ref("contact", 404)
 SEQUENCE = Ref("sequence", 404)
 CONTACT_TAGS = {"id": SEQUENCE, "contactId": CONTACT}
+WEBHOOK = Ref("webhook", 404)
+PUBLIC_URL = "https://93.184.215.14/hooks/relance"  # a public address: no name to resolve
+
+
+def _random_number() -> str:
+    return f"+3361{uuid.uuid4().int % 10**7:07d}"
+
+
+# What names nothing, for kinds that are not UUIDs: a random one of their own form.
+RANDOM: dict[str, Callable[[], str]] = {"listed_number": _random_number}
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/v1/sequences"): Route(
@@ -140,6 +150,43 @@ ROUTES: dict[tuple[str, str], Route] = {
         body={"contacts": [{"id": Ref("contact", 200)}]},
     ),
     ("GET", "/opencx/runs/{run_id}"): Route(path={"run_id": Ref("run", 404)}),
+    # The queue.
+    ("POST", "/v1/sequences/{id}/contacts/pause"): Route(
+        path={"id": SEQUENCE}, body={"contactIds": [Ref("contact", 200)]}
+    ),
+    ("POST", "/v1/sequences/{id}/contacts/resume"): Route(
+        path={"id": SEQUENCE}, body={"contactIds": [Ref("contact", 200)]}
+    ),
+    ("POST", "/v1/sequences/{id}/contacts/finish"): Route(
+        path={"id": SEQUENCE}, body={"contactIds": [Ref("contact", 200)]}, fresh=True
+    ),
+    ("POST", "/v1/sequences/{id}/next"): Route(
+        path={"id": SEQUENCE},
+        body={"workspaceMembershipId": Ref("wm", 400)},
+        ok=201,
+        fresh=True,
+    ),
+    ("GET", "/v1/sequences/{id}/stats"): Route(path={"id": SEQUENCE}),
+    ("POST", "/v1/do-not-call"): Route(body={"numbers": ["+33 6 99 99 99 99"]}, ok=201),
+    ("GET", "/v1/do-not-call"): Route(),
+    ("DELETE", "/v1/do-not-call/{number}"): Route(
+        path={"number": Ref("listed_number", 404)}, ok=204, fresh=True
+    ),
+    # Webhooks and the event feed.
+    ("POST", "/v1/webhooks"): Route(
+        body={"url": PUBLIC_URL, "workspaceId": Ref("workspace", 400)}, ok=201
+    ),
+    ("GET", "/v1/webhooks"): Route(query={"workspaceId": Ref("workspace", 400)}),
+    ("GET", "/v1/webhooks/{id}"): Route(path={"id": WEBHOOK}),
+    ("PATCH", "/v1/webhooks/{id}"): Route(path={"id": WEBHOOK}, body={"description": "Renamed"}),
+    ("POST", "/v1/webhooks/{id}/rotate-secret"): Route(path={"id": WEBHOOK}),
+    ("POST", "/v1/webhooks/{id}/test"): Route(path={"id": WEBHOOK}, ok=202),
+    ("GET", "/v1/webhooks/{id}/deliveries"): Route(path={"id": WEBHOOK}),
+    ("POST", "/v1/webhooks/{id}/replay"): Route(
+        path={"id": WEBHOOK}, body={"since": "2026-01-01T00:00:00Z"}, ok=202
+    ),
+    ("DELETE", "/v1/webhooks/{id}"): Route(path={"id": WEBHOOK}, ok=204, fresh=True),
+    ("GET", "/v1/events"): Route(),
 }
 
 # Outside any tenant's scope, on purpose: the operator's admin API (its own token) and what
@@ -267,7 +314,15 @@ async def context(tenant: Tenant, om: str, wm: str) -> dict[str, str]:
         f"/opencx/sequences/{continuous}/contacts", json={"contacts": [{"id": contacts[1]}]}
     )
     assert call.status_code == 201 and run.status_code == 200, (call.text, run.text)
+    webhook = await tenant.post(
+        "/v1/webhooks", json={"url": PUBLIC_URL, "workspaceId": tenant.workspace_id}
+    )
+    listed_number = _random_number()
+    listed = await tenant.post("/v1/do-not-call", json={"numbers": [listed_number]})
+    assert webhook.status_code == 201 and listed.status_code == 201, (webhook.text, listed.text)
     return {
+        "webhook": webhook.json()["id"],
+        "listed_number": listed_number,
         "contact": contacts[0],
         "free_contact": contacts[2],
         "sequence": sequence,
@@ -292,9 +347,18 @@ async def deleted(tenant: Tenant) -> dict[str, str]:
             json={"label": f"Gone-{uuid.uuid4().hex[:8]}", "workspaceId": tenant.workspace_id},
         )
     ).json()["id"]
-    for path in (f"/v1/contacts/{contact}", f"/v1/sequences/{sequence}", f"/v1/tags/{tag}"):
+    webhook = (
+        await tenant.post("/v1/webhooks", json={"url": PUBLIC_URL, "workspaceId": tenant.workspace_id})
+    ).json()["id"]
+    for path in (
+        f"/v1/contacts/{contact}",
+        f"/v1/sequences/{sequence}",
+        f"/v1/tags/{tag}",
+        f"/v1/webhooks/{webhook}",
+    ):
         assert (await tenant.delete(path)).status_code == 204, path
     return {
+        "webhook": webhook,
         "contact": contact,
         "free_contact": contact,
         "sequence": sequence,
@@ -303,8 +367,12 @@ async def deleted(tenant: Tenant) -> dict[str, str]:
     }
 
 
-async def rows(database, workspaces: set[uuid.UUID], organizations: set[uuid.UUID]) -> dict:  # noqa: ANN001
-    """Every row those tenants own, in every table, read past the scope."""
+async def rows(  # noqa: ANN001
+    database, workspaces: set[uuid.UUID], organizations: set[uuid.UUID], *, own: uuid.UUID
+) -> dict:
+    """Every row those tenants own, in every table, read past the scope; the rows of the
+    organization ``own`` (the attacker's) that its every key shares (its do-not-call list,
+    its idempotency keys) are the attacker's own, and left out."""
     found = {}
     async with database.unscoped_session(write=False) as session:
         for table in Base.metadata.sorted_tables:
@@ -312,7 +380,7 @@ async def rows(database, workspaces: set[uuid.UUID], organizations: set[uuid.UUI
             if "workspace_id" in table.c:
                 statement = statement.where(table.c.workspace_id.in_(workspaces))
             elif "organization_id" in table.c:
-                statement = statement.where(table.c.organization_id.in_(organizations))
+                statement = statement.where(table.c.organization_id.in_(organizations - {own}))
             elif table.name == "organizations":
                 statement = statement.where(table.c.id.in_(organizations))
             found[table.name] = sorted(
@@ -330,9 +398,12 @@ async def walk(
     foreign_gone: dict[str, str],
     fresh: Callable,
     visible: set[str],
+    shared: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[str]:
     """Every route, every id place, every kind of outside id; returns what went wrong.
-    ``visible``: kinds the attacker may see listed (members, to every key of their organization)."""
+    ``visible``: kinds the attacker may see listed (members, to every key of their organization);
+    ``shared``: kinds that belong to the organization, not to a workspace (its do-not-call
+    list), which a key of the same organization works on as its own."""
     wrong = []
     for (method, template), route in ROUTES.items():
         places = [*refs(route.path, "path"), *refs(route.query, "query"), *refs(route.body, "body")]
@@ -340,11 +411,12 @@ async def walk(
         if route.fresh:
             ids = await fresh()
         for at, ref in places:
+            theirs = ref.kind not in shared
             outside = {
-                "another tenant": foreign.get(ref.kind),
-                "another tenant's, deleted": foreign_gone.get(ref.kind),
+                "another tenant": foreign.get(ref.kind) if theirs else None,
+                "another tenant's, deleted": foreign_gone.get(ref.kind) if theirs else None,
                 "its own, deleted": gone.get(ref.kind),
-                "random": str(uuid.uuid4()),
+                "random": RANDOM.get(ref.kind, lambda: str(uuid.uuid4()))(),
             }
             answers = {}
             for what, sent in outside.items():
@@ -441,7 +513,7 @@ async def test_no_route_reaches_another_tenant_or_workspace(tenants, database) -
     )
     organizations = {uuid.UUID(victim.organization_id), uuid.UUID(other.organization_id)}
     everyone = {uuid.UUID(w) for w in victim.workspace_ids + other.workspace_ids}
-    for attacker, visible in ((other, set()), (limited, {"om"})):
+    for attacker, visible, shared in ((other, set(), set()), (limited, {"om"}, {"listed_number"})):
         mine = uuid.UUID(attacker.workspace_id)
 
         async def fresh(attacker: Tenant = attacker) -> dict[str, str]:
@@ -449,10 +521,11 @@ async def test_no_route_reaches_another_tenant_or_workspace(tenants, database) -
 
         ids = await fresh()
         gone = await deleted(attacker)
-        before = await rows(database, everyone - {mine}, organizations)
+        own_organization = uuid.UUID(attacker.organization_id)
+        before = await rows(database, everyone - {mine}, organizations, own=own_organization)
         wrong = await walk(
-            attacker.client, attacker, ids, gone, foreign, foreign_gone, fresh, visible
+            attacker.client, attacker, ids, gone, foreign, foreign_gone, fresh, visible, shared
         )
         assert not wrong, "\n".join(wrong)
-        assert await rows(database, everyone - {mine}, organizations) == before
+        assert await rows(database, everyone - {mine}, organizations, own=own_organization) == before
     assert (await victim.client.get("/healthz", headers=ADMIN)).status_code == 200
