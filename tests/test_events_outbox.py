@@ -264,3 +264,47 @@ async def test_events_purge_deletes_old_events_with_their_deliveries(tenants, da
     assert [e["id"] for e in await feed(tenant)] == [recorded[2]["id"]]
     log = (await tenant.get(f"/v1/webhooks/{hook.json()['id']}/deliveries")).json()
     assert [d["eventId"] for d in log["data"]] == [recorded[2]["id"]]
+
+
+async def test_pause_resume_and_finish_record_their_events(tenants) -> None:
+    tenant = await tenants.create()
+    contacts = await tenant.contacts(3)
+    sequence_id = await tenant.sequence(contact_ids=contacts)
+    base = f"/v1/sequences/{sequence_id}/contacts"
+    paused = await tenant.post(f"{base}/pause", json={"contactIds": contacts[:2], "until": "2030-01-01T00:00:00Z"})
+    assert paused.json() == {"paused": 2}, paused.text
+    assert (await tenant.post(f"{base}/pause", json={"contactIds": contacts[:2]})).json() == {"paused": 0}
+    assert (await tenant.post(f"{base}/resume", json={"contactIds": contacts[:1]})).json() == {"resumed": 1}
+    finished = await tenant.post(f"{base}/finish", json={"contactIds": contacts, "reason": "bought"})
+    assert finished.json() == {"finished": 3}, finished.text
+
+    events = [e for e in await feed(tenant) if e["type"] != "sequence_contact.added"]
+    listed = (await tenant.get(base, params={"limit": 100})).json()["data"]
+    enrolment = {row["contact"]["id"]: row["id"] for row in listed}
+
+    def shape(contact: str, **more: object) -> dict:
+        return {"sequenceId": sequence_id, "sequenceContactId": enrolment[contact], "contactId": contact, **more}
+
+    # One batch's events come in no particular order among themselves.
+    assert [e["type"] for e in events] == ["sequence_contact.paused"] * 2 + [
+        "sequence_contact.resumed"
+    ] + ["sequence_contact.finished"] * 3
+    key = lambda data: data["contactId"]  # noqa: E731
+    assert sorted((e["data"] for e in events[:2]), key=key) == sorted(
+        (shape(c, pausedUntil="2030-01-01T00:00:00.000Z") for c in contacts[:2]), key=key
+    )
+    assert events[2]["data"] == shape(contacts[0])
+    assert sorted((e["data"] for e in events[3:]), key=key) == sorted(
+        (shape(c, exitReason="bought") for c in contacts), key=key
+    )
+
+
+async def test_a_contact_that_connects_is_finished_with_an_event(tenants) -> None:
+    tenant = await tenants.create()
+    [contact] = await tenant.contacts(1)
+    sequence_id = await tenant.sequence(contact_ids=[contact])
+    call = await tenant.post("/v1/calls", json={"sequenceId": sequence_id, "contactId": contact, "status": "CONNECTED"})
+    assert call.status_code == 201, call.text
+    finished = [e for e in await feed(tenant) if e["type"] == "sequence_contact.finished"]
+    assert [e["data"]["exitReason"] for e in finished] == ["connected"]
+    assert finished[0]["data"]["contactId"] == contact

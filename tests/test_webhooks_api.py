@@ -40,7 +40,9 @@ async def test_a_webhook_is_created_with_its_secret_shown_once(tenants) -> None:
     assert created["secret"].startswith("whsec_")
     assert len(base64.b64decode(created["secret"].removeprefix("whsec_"))) >= 24
     assert created["events"] == sorted(
-        ["sequence_contact.added", "sequence_contact.removed", "sequence_contact.status_changed", "call.created", "call.updated"]
+        ["sequence_contact.added", "sequence_contact.removed", "sequence_contact.status_changed",
+         "sequence_contact.paused", "sequence_contact.resumed", "sequence_contact.finished",
+         "call.created", "call.updated"]
     )
     assert created["workspaceId"] == tenant.workspace_id
     assert created["disabledAt"] is None and created["disabledReason"] is None

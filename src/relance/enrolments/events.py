@@ -1,6 +1,7 @@
 """The events of enrolments (``events.outbox``): a contact added to a sequence, removed
-from it, its derived status moved. Recorded by ``enrolments.service`` and
-``enrolments.statuses`` in the transaction of the change."""
+from it, its derived status moved, its state moved (paused, resumed, finished). Recorded
+by ``enrolments.service``, ``enrolments.statuses`` and ``enrolments.states`` in the
+transaction of the change."""
 
 import uuid
 from dataclasses import dataclass
@@ -69,5 +70,28 @@ def status_changed(
             "contactId": text(contact_id),
             "previousStatus": previous,
             "status": status,
+        },
+    )
+
+
+def state_moved(
+    type_: EventType,
+    *,
+    workspace_id: uuid.UUID,
+    sequence_id: uuid.UUID,
+    enrolment_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    **more: object,
+) -> NewEvent:
+    """``sequence_contact.paused`` (with ``pausedUntil``), ``.resumed`` or ``.finished``
+    (with ``exitReason``), in the shape of the other ``sequence_contact.*`` events."""
+    return NewEvent(
+        workspace_id,
+        type_,
+        {
+            "sequenceId": text(sequence_id),
+            "sequenceContactId": text(enrolment_id),
+            "contactId": text(contact_id),
+            **more,
         },
     )

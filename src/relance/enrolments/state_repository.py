@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relance.db.models import SequenceContact
 
 ACTIVE, PAUSED, FINISHED = "active", "paused", "finished"
+
+
+class Moved(NamedTuple):
+    """A row whose state a change moved."""
+
+    enrolment_id: uuid.UUID
+    contact_id: uuid.UUID
+    workspace_id: uuid.UUID
 
 
 def is_active_at(now: Any, rows: Any = SequenceContact) -> ColumnElement[bool]:
@@ -41,11 +49,11 @@ async def move(
     contact_ids: Collection[uuid.UUID],
     where: ColumnElement[bool],
     values: dict[str, Any],
-) -> int:
+) -> list[Moved]:
     """Set ``values`` on the sequence's live rows of these contacts that match ``where``;
-    how many rows changed."""
+    the rows that changed."""
     if not contact_ids:
-        return 0
+        return []
     result = await session.execute(
         update(SequenceContact)
         .where(
@@ -55,9 +63,9 @@ async def move(
             where,
         )
         .values(**values)
-        .returning(SequenceContact.id)
+        .returning(SequenceContact.id, SequenceContact.contact_id, SequenceContact.workspace_id)
     )
-    return len(result.all())
+    return [Moved(*row) for row in result.all()]
 
 
 def reset_values() -> dict[str, Any]:

@@ -17,8 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calling_windows import CallingWindow, key_is_open, zones_of_key
 from relance.db.models import Sequence
+from relance.enrolments import events
 from relance.enrolments import state_repository as repository
 from relance.enrolments.state_repository import ACTIVE, FINISHED, PAUSED
+from relance.events import outbox
+from relance.events.outbox import EventType, timestamp
 
 
 async def pause(
@@ -30,12 +33,16 @@ async def pause(
     now: datetime,
 ) -> int:
     """Pause the active ones among these contacts, until ``until`` or until resumed."""
-    return await repository.move(
+    moved = await repository.move(
         session,
         sequence_id=sequence.id,
         contact_ids=set(contact_ids),
         where=repository.is_active_at(now),
         values={"state": PAUSED, "paused_until": until},
+    )
+    paused_until = None if until is None else timestamp(until)
+    return await _record(
+        session, EventType.SEQUENCE_CONTACT_PAUSED, sequence, moved, pausedUntil=paused_until
     )
 
 
@@ -43,13 +50,14 @@ async def resume(
     session: AsyncSession, *, sequence: Sequence, contact_ids: list[uuid.UUID], now: datetime
 ) -> int:
     """Make the paused ones among these contacts active."""
-    return await repository.move(
+    moved = await repository.move(
         session,
         sequence_id=sequence.id,
         contact_ids=set(contact_ids),
         where=repository.is_paused_at(now),
         values={"state": ACTIVE, "paused_until": None},
     )
+    return await _record(session, EventType.SEQUENCE_CONTACT_RESUMED, sequence, moved)
 
 
 async def finish(
@@ -61,13 +69,41 @@ async def finish(
     now: datetime,
 ) -> int:
     """Finish the active and paused ones among these contacts, with ``reason``."""
-    return await repository.move(
+    moved = await repository.move(
         session,
         sequence_id=sequence.id,
         contact_ids=set(contact_ids),
         where=repository.SequenceContact.state != FINISHED,
         values=repository.finished_values(reason, now),
     )
+    return await _record(
+        session, EventType.SEQUENCE_CONTACT_FINISHED, sequence, moved, exitReason=reason
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    type_: EventType,
+    sequence: Sequence,
+    moved: list[repository.Moved],
+    **more: object,
+) -> int:
+    """Record one event per row the change moved, in one statement; how many moved."""
+    await outbox.record(
+        session,
+        [
+            events.state_moved(
+                type_,
+                workspace_id=row.workspace_id,
+                sequence_id=sequence.id,
+                enrolment_id=row.enrolment_id,
+                contact_id=row.contact_id,
+                **more,
+            )
+            for row in moved
+        ],
+    )
+    return len(moved)
 
 
 def effective_state(state: str, paused_until: datetime | None, now: datetime) -> str:

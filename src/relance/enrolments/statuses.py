@@ -46,6 +46,7 @@ from relance.db.types import utcnow
 from relance.enrolments import counts, events
 from relance.enrolments import status_repository as repository
 from relance.events import outbox
+from relance.events.outbox import EventType
 
 
 class SequenceContactStatus(enum.StrEnum):
@@ -151,6 +152,16 @@ async def refresh(
         reason = _exit_reason(row, new, attempts, newly_active=row.enrolment_id in newly_active)
         if reason is not None:
             finished[row.enrolment_id] = reason
+            moved.append(
+                events.state_moved(
+                    EventType.SEQUENCE_CONTACT_FINISHED,
+                    workspace_id=row.workspace_id,
+                    sequence_id=row.sequence_id,
+                    enrolment_id=row.enrolment_id,
+                    contact_id=row.contact_id,
+                    exitReason=reason,
+                )
+            )
         if row.active:
             old = None if row.enrolment_id in newly_active else row.status
             if old is not None:
