@@ -303,6 +303,11 @@ async def test_a_path_id_of_100_kb_is_404(app, tenants) -> None:  # noqa: ANN001
             continue
         long_path = path.replace(ANY_ID, "1" * 100_000, 1)
         status, body = await raw(app, method, long_path, headers_for(path, tenant), example)
+        if path.startswith("/v1/do-not-call/"):
+            # Not an id but a phone number: 100 KB of digits is no number, a 400.
+            assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR"), (path, body)
+            tried += 1
+            continue
         assert status == 404, (method, path, status, body)
         if path.startswith("/opencx"):
             assert body["statusCode"] == 404, body
