@@ -22,7 +22,7 @@ types_status=0
 
 echo "== pytest (SQLite and PostgreSQL)"
 pytest_status=0
-.venv/bin/python -m pytest --junitxml="$REPORTS/pytest.xml" "$@" || pytest_status=$?
+.venv/bin/python -m pytest --junitxml="$REPORTS/pytest.xml" --durations=15 "$@" || pytest_status=$?
 
 echo "== schemathesis (Skipcall and OpenCX specs, on SQLite and PostgreSQL)"
 schemathesis_status=0
