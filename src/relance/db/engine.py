@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from relance.db import sqlite_driver
 from relance.db.dialect import configure_engine
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -30,7 +31,10 @@ def create_engine(
 def _engine_options(url: str, timeout_s: float) -> dict[str, object]:
     if url.startswith("sqlite"):
         # The busy timeout makes a second writer wait for the lock instead of failing.
-        return {"connect_args": {"timeout": timeout_s}}
+        options: dict[str, object] = {"connect_args": {"timeout": timeout_s}}
+        if make_url(url).get_driver_name() == "aiosqlite":
+            options["module"] = sqlite_driver.module()
+        return options
     return {
         "pool_size": 10,
         "max_overflow": 10,
