@@ -16,8 +16,8 @@ async def add(session: AsyncSession, rows: list[dict]) -> int:
         return 0
     statement = insert_ignoring_conflicts(
         session, DoNotCallNumber, conflict_columns=["organization_id", "number"]
-    ).returning(DoNotCallNumber.id)
-    return len((await session.execute(statement.values(rows))).all())
+    ).returning(DoNotCallNumber.__table__.c.id)
+    return len((await session.execute(statement, rows)).all())
 
 
 async def page(

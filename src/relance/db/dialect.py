@@ -48,9 +48,13 @@ def dialect_name(session: AsyncSession) -> str:
 def insert_ignoring_conflicts(
     session: AsyncSession, model: type[DeclarativeBase], *, conflict_columns: list[str]
 ) -> Any:
-    """``INSERT ... ON CONFLICT (columns) DO NOTHING`` in the session's dialect."""
+    """``INSERT ... ON CONFLICT (columns) DO NOTHING`` into the model's table, in the
+    session's dialect. A Core statement: give it the rows at execution
+    (``session.execute(statement, rows)``), which SQLAlchemy sends as one multi-row INSERT
+    per thousand rows, compiled once for every batch of them; RETURNING names the table's
+    columns (``model.__table__.c``)."""
     module = postgresql if dialect_name(session) == "postgresql" else sqlite
-    return module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
+    return module.insert(model.__table__).on_conflict_do_nothing(index_elements=conflict_columns)
 
 
 def insert_adding_on_conflict(
@@ -59,13 +63,13 @@ def insert_adding_on_conflict(
     *,
     conflict_columns: list[str],
     add_to: str,
-    rows: list[dict],
 ) -> Any:
-    """``INSERT rows ... ON CONFLICT (columns) DO UPDATE SET add_to = add_to + excluded.add_to``
-    in the session's dialect: a counter row created or moved by a delta, in one statement,
-    whatever a concurrent transaction did to it first."""
+    """``INSERT ... ON CONFLICT (columns) DO UPDATE SET add_to = add_to + excluded.add_to``
+    into the model's table, in the session's dialect: counter rows created or moved by a
+    delta, whatever a concurrent transaction did to them first. Rows are given at
+    execution, as for ``insert_ignoring_conflicts``."""
     module = postgresql if dialect_name(session) == "postgresql" else sqlite
-    statement = module.insert(model).values(rows)
+    statement = module.insert(model.__table__)
     column = model.__table__.c[add_to]
     return statement.on_conflict_do_update(
         index_elements=conflict_columns, set_={add_to: column + statement.excluded[add_to]}
@@ -117,6 +121,21 @@ def json_timestamp(value: str | None) -> datetime | None:
     """A ``UTCDateTime`` as the database writes it into JSON: ``2026-12-01 10:30:00.123000``
     on SQLite (how it stores them), ``2026-12-01T10:30:00.123`` on PostgreSQL; both UTC."""
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+@overload
+def json_timestamp_iso(value: str) -> str: ...
+@overload
+def json_timestamp_iso(value: str | None) -> str | None: ...
+def json_timestamp_iso(value: str | None) -> str | None:
+    """What ``json_timestamp`` reads, written as ``isoformat(timespec="milliseconds")``
+    writes it (UTC, without the offset), from the text alone: a page shows thousands of
+    them, and parsing each only to print it again was a third of encoding a page. Stored
+    times are whole milliseconds (``db.types``); PostgreSQL drops a fraction's trailing
+    zeros, and all of it when it is zero."""
+    if value is None:
+        return None
+    return f"{value[:10]}T{value[11:19]}.{value[20:23]:0<3}"
 
 
 async def lock_workspace_contacts(session: AsyncSession, workspace_id: uuid.UUID) -> None:

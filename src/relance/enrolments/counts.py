@@ -38,8 +38,8 @@ async def add_to_status_counts(session: AsyncSession, deltas: StatusDeltas) -> N
                 SequenceStatusCount,
                 conflict_columns=["sequence_id", "status"],
                 add_to="active_count",
-                rows=rows,
-            )
+            ),
+            rows,
         )
 
 
@@ -57,8 +57,8 @@ async def add_to_tag_counts(session: AsyncSession, deltas: TagDeltas) -> None:
                 SequenceTagCount,
                 conflict_columns=["sequence_id", "tag_id"],
                 add_to="active_count",
-                rows=rows,
-            )
+            ),
+            rows,
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Select,
+    bindparam,
     case,
     select,
     tuple_,
@@ -79,9 +80,14 @@ def is_live(sequences: Any = Sequence) -> ColumnElement[bool]:
     return sequences.deleted_at.is_(None)
 
 
+# Statements a plain read runs on every request are built once, their values bound at
+# each execution: building one costs more than SQLAlchemy's cached execution of it.
+_LIVE_SEQUENCE = select(Sequence).where(Sequence.id == bindparam("sequence_id"), is_live())
+
+
 async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequence | None:
     """The sequence unless it is unknown, deleted or out of scope."""
-    return await session.scalar(select(Sequence).where(Sequence.id == sequence_id, is_live()))
+    return await session.scalar(_LIVE_SEQUENCE, {"sequence_id": sequence_id})
 
 
 # --- the assignees and their loads -----------------------------------------------------------
@@ -97,25 +103,25 @@ class AssigneeRow:
     member: OrganizationMembership
 
 
+_ASSIGNEE_ROWS = (
+    select(SequenceAssignee, OrganizationMembership)
+    .join(WorkspaceMembership, WorkspaceMembership.id == SequenceAssignee.workspace_membership_id)
+    .join(
+        OrganizationMembership,
+        OrganizationMembership.id == WorkspaceMembership.organization_membership_id,
+    )
+    .where(SequenceAssignee.sequence_id.in_(bindparam("sequence_ids", expanding=True)))
+    .order_by(SequenceAssignee.sequence_id, SequenceAssignee.position)
+)
+
+
 async def assignee_rows(
     session: AsyncSession, sequence_ids: Collection[uuid.UUID]
 ) -> list[AssigneeRow]:
     """Every assignee row of these sequences (current assignees and former ones), in list order."""
     if not sequence_ids:
         return []
-    rows = await session.execute(
-        select(SequenceAssignee, OrganizationMembership)
-        .join(
-            WorkspaceMembership,
-            WorkspaceMembership.id == SequenceAssignee.workspace_membership_id,
-        )
-        .join(
-            OrganizationMembership,
-            OrganizationMembership.id == WorkspaceMembership.organization_membership_id,
-        )
-        .where(SequenceAssignee.sequence_id.in_(list(sequence_ids)))
-        .order_by(SequenceAssignee.sequence_id, SequenceAssignee.position)
-    )
+    rows = await session.execute(_ASSIGNEE_ROWS, {"sequence_ids": list(sequence_ids)})
     return [
         AssigneeRow(
             sequence_id=a.sequence_id,
@@ -236,20 +242,33 @@ async def candidates(
 ) -> dict[uuid.UUID, Candidate]:
     """Contacts of the sequence's workspace among ``contact_ids``, with their row if any."""
     rows = await session.execute(
-        select(
-            Contact.id,
-            SequenceContact.id,
-            SequenceContact.deleted_at,
-            SequenceContact.assigned_to_workspace_membership_id,
-        )
-        .outerjoin(
-            SequenceContact,
-            (SequenceContact.contact_id == Contact.id)
-            & (SequenceContact.sequence_id == sequence.id),
-        )
-        .where(Contact.id.in_(list(contact_ids)), Contact.workspace_id == sequence.workspace_id)
+        _CANDIDATES,
+        {
+            "sequence_id": sequence.id,
+            "workspace_id": sequence.workspace_id,
+            "contact_ids": list(contact_ids),
+        },
     )
     return {row[0]: Candidate(*row) for row in rows}
+
+
+_CANDIDATES = (
+    select(
+        Contact.id,
+        SequenceContact.id,
+        SequenceContact.deleted_at,
+        SequenceContact.assigned_to_workspace_membership_id,
+    )
+    .outerjoin(
+        SequenceContact,
+        (SequenceContact.contact_id == Contact.id)
+        & (SequenceContact.sequence_id == bindparam("sequence_id")),
+    )
+    .where(
+        Contact.id.in_(bindparam("contact_ids", expanding=True)),
+        Contact.workspace_id == bindparam("workspace_id"),
+    )
+)
 
 
 async def resurrect(
@@ -279,14 +298,11 @@ async def insert_enrolments(
     Returns (contact, assignee, row id) of the rows inserted."""
     if not rows:
         return []
+    columns = SequenceContact.__table__.c
     statement = insert_ignoring_conflicts(
         session, SequenceContact, conflict_columns=["sequence_id", "contact_id"]
-    ).returning(
-        SequenceContact.contact_id,
-        SequenceContact.assigned_to_workspace_membership_id,
-        SequenceContact.id,
-    )
-    result = await session.execute(statement.values(rows))
+    ).returning(columns.contact_id, columns.assigned_to_workspace_membership_id, columns.id)
+    result = await session.execute(statement, rows)
     return [(row[0], row[1], row[2]) for row in result]
 
 

@@ -7,7 +7,20 @@ from collections.abc import Sequence as Rows
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Row, String, case, exists, func, literal, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Row,
+    Select,
+    String,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
@@ -23,6 +36,14 @@ async def status_facts(
     ``under_way`` is the rule's set of statuses of a call still in progress; with each, the
     row's sequence, workspace, stored ``status`` and whether it is ``active``, read under
     the row's lock (its count moves from that status)."""
+    rows = await session.execute(
+        _STATUS_FACTS, {"enrolment_ids": list(enrolment_ids), "under_way": list(under_way)}
+    )
+    return rows.all()
+
+
+def _status_facts() -> Select:
+    """``status_facts``' statement, built once: its values are bound at each execution."""
     same_pair = (Call.sequence_id == SequenceContact.sequence_id) & (
         Call.contact_id == SequenceContact.contact_id
     )
@@ -35,7 +56,7 @@ async def status_facts(
         .scalar_subquery()
     )
     attempted = (same_pair, Call.status != CallStatus.NOT_INITIATED.value)
-    rows = await session.execute(
+    return (
         select(
             SequenceContact.id.label("enrolment_id"),
             select(func.count())
@@ -61,7 +82,9 @@ async def status_facts(
             exists()
             .where(PhoneNumber.contact_id == SequenceContact.contact_id)
             .label("has_number"),
-            exists().where(same_pair, Call.status.in_(list(under_way))).label("under_way"),
+            exists()
+            .where(same_pair, Call.status.in_(bindparam("under_way", expanding=True)))
+            .label("under_way"),
             last_call.label("last_call"),
             SequenceContact.sequence_id,
             SequenceContact.contact_id,
@@ -69,10 +92,12 @@ async def status_facts(
             SequenceContact.status,
             SequenceContact.deleted_at.is_(None).label("active"),
         )
-        .where(SequenceContact.id.in_(list(enrolment_ids)))
+        .where(SequenceContact.id.in_(bindparam("enrolment_ids", expanding=True)))
         .with_for_update(of=SequenceContact, key_share=True)
     )
-    return rows.all()
+
+
+_STATUS_FACTS = _status_facts()
 
 
 async def store_statuses(

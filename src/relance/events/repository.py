@@ -8,10 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models_webhooks import Event, WebhookDelivery, WebhookEndpoint
 
+# Core statements given their rows at execution: SQLAlchemy sends them as one multi-row
+# INSERT per thousand rows, compiled once for every batch of them.
+_EVENTS = Event.__table__
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.position)
+_INSERT_DELIVERIES = insert(WebhookDelivery.__table__)
+
 
 async def insert_events(session: AsyncSession, rows: list[dict]) -> dict[uuid.UUID, int]:
-    """Insert events in one statement; returns each one's position by its id."""
-    result = await session.execute(insert(Event).values(rows).returning(Event.id, Event.position))
+    """Insert events; returns each one's position by its id."""
+    result = await session.execute(_INSERT_EVENTS, rows)
     return {row[0]: row[1] for row in result}
 
 
@@ -30,4 +36,4 @@ async def endpoints_of(
 
 async def insert_deliveries(session: AsyncSession, rows: list[dict]) -> None:
     if rows:
-        await session.execute(insert(WebhookDelivery).values(rows))
+        await session.execute(_INSERT_DELIVERIES, rows)

@@ -123,7 +123,7 @@ async def attach(
                 }
                 for t in tag_ids
             ]
-        ).returning(SequenceContactTag.tag_id)
+        ).returning(SequenceContactTag.__table__.c.tag_id)
     )
     return list(rows)
 

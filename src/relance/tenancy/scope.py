@@ -37,6 +37,7 @@ _WORKSPACE_IDS = "relance_scope_workspace_ids"
 _ORGANIZATION_ID = "relance_scope_organization_id"
 T = TypeVar("T", bound=tuple[Any, ...])
 _UNSCOPED_KEY = "relance_unscoped"
+_CRITERIA_KEY = "relance_scope_criteria"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +62,10 @@ class UnscopedQuery(RuntimeError):
 
 def bind_scope(session: AsyncSession, scope: TenantScope) -> None:
     """From now on every query of this session sees only ``scope``."""
-    session.sync_session.info.pop(_UNSCOPED_KEY, None)
-    session.sync_session.info[_SCOPE_KEY] = scope
+    info = session.sync_session.info
+    info.pop(_UNSCOPED_KEY, None)
+    info[_SCOPE_KEY] = scope
+    info.pop(_CRITERIA_KEY, None)
 
 
 def mark_unscoped(session: AsyncSession) -> None:
@@ -99,7 +102,19 @@ def _apply_scope(state: ORMExecuteState) -> None:
             _ORGANIZATION_ID: organization_id,
         }
         return
-    state.statement = state.statement.options(
+    criteria = info.get(_CRITERIA_KEY)
+    if criteria is None:
+        criteria = info[_CRITERIA_KEY] = _loader_criteria(scope)
+    state.statement = state.statement.options(*criteria)
+
+
+def _loader_criteria(scope: TenantScope) -> tuple[Any, ...]:
+    """The ORM filters of ``scope``, built at a session's first ORM statement and kept for
+    the others (a page read in Core alone never builds them): lambdas, so that SQLAlchemy
+    caches them by place and binds their values at each execution."""
+    workspace_ids = scope.workspace_ids
+    organization_id = scope.organization_id
+    return (
         with_loader_criteria(
             WorkspaceOwned,
             lambda cls: cls.workspace_id.in_(workspace_ids),
@@ -110,7 +125,6 @@ def _apply_scope(state: ORMExecuteState) -> None:
             lambda cls: cls.organization_id == organization_id,
             include_aliases=True,
         ),
-        # Lambdas, like the two above: built once per place, their values bound each time.
         with_loader_criteria(
             Workspace, lambda cls: cls.id.in_(workspace_ids), include_aliases=True
         ),
