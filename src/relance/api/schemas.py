@@ -25,7 +25,15 @@ from relance.unset import UNSET
 def format_timestamp(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds: ``2024-01-15T10:30:00.000Z``."""
     # isoformat, not strftime: the C library writes year 1 as "1", not "0001".
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def format_iso_timestamp(iso: str) -> str:
+    """``format_timestamp`` of a UTC time already written by ``isoformat(timespec=
+    "milliseconds")`` without its offset (``db.dialect.json_timestamp_iso``)."""
+    return iso + "Z"
 
 
 Timestamp = Annotated[

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.dialect import json_rows, json_timestamp, json_uuid, read_json_rows
+from relance.db.dialect import json_rows, json_timestamp_iso, json_uuid, read_json_rows
 from relance.db.models import Call
 
 
@@ -68,11 +68,14 @@ async def page(
 
 
 class PageCall(NamedTuple):
+    """A call of a list item; its times in ISO 8601 at the millisecond, UTC, without the
+    offset (``json_timestamp_iso``)."""
+
     id: str  # hyphenated (``json_uuid``)
     status: str
-    started_at: datetime | None
-    ended_at: datetime | None
-    created_at: datetime
+    started_at: str | None
+    ended_at: str | None
+    created_at: str
 
 
 # The list shows each contact's latest calls in the sequence, and how many it has: an item
@@ -117,9 +120,9 @@ def read_calls(dialect: str, value: str | None) -> list[PageCall]:
         PageCall(
             json_uuid(id_),
             status,
-            json_timestamp(started_at),
-            json_timestamp(ended_at),
-            json_timestamp(created_at),
+            json_timestamp_iso(started_at),
+            json_timestamp_iso(ended_at),
+            json_timestamp_iso(created_at),
         )
         for id_, status, started_at, ended_at, created_at in rows
     ]

@@ -11,7 +11,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, Row, Select, String, Uuid, bindparam, func, null, select
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    String,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    null,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calls.repository import call_count, calls_json
@@ -279,12 +291,14 @@ def _page(
         .limit(bindparam("limit", type_=Integer))
         .subquery()
     )
+    # The ids the page only shows come as text (``json_uuid`` hyphenates SQLite's), not
+    # parsed into ``uuid.UUID`` only to be printed again.
     return scoped(
         select(
-            enrolment.id,
+            cast(enrolment.id, Text).label("id"),
             enrolment.status,
             enrolment.created_at,
-            enrolment.assigned_to_workspace_membership_id.label("assignee_id"),
+            cast(enrolment.assigned_to_workspace_membership_id, Text).label("assignee_id"),
             enrolment.state,
             enrolment.paused_until,
             enrolment.finished_at,
@@ -292,7 +306,7 @@ def _page(
             enrolment.attempts,
             enrolment.last_attempt_at,
             contact.time_zone,
-            contact.id.label("contact_id"),
+            cast(contact.id, Text).label("contact_id"),
             contact.first_name,
             contact.last_name,
             contact.email,

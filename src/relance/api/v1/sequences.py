@@ -166,9 +166,13 @@ async def list_contacts(
         now=now,
     )
     # Encoded once from the rows; the response model documents the same JSON. A page can
-    # be a megabyte (README, "Bounds"): it is read and encoded in a worker thread, so that
-    # the event loop keeps serving other requests meanwhile.
-    body = await run_in_threadpool(shaping.contacts_page, items, total=total, query=query)
+    # be a megabyte (README, "Bounds"): a large one is read and encoded in a worker thread,
+    # so that the event loop keeps serving other requests meanwhile; a small one costs
+    # less to encode than the hop.
+    if shaping.is_large(items):
+        body = await run_in_threadpool(shaping.contacts_page, items, total=total, query=query)
+    else:
+        body = shaping.contacts_page(items, total=total, query=query)
     return Response(body, media_type="application/json")
 
 
