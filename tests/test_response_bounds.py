@@ -160,3 +160,27 @@ async def test_the_largest_page_is_bounded_and_the_loop_stays_free(tenants, data
         created = [c["createdAt"] for c in item["calls"]]
         assert created == sorted(created, reverse=True)  # the latest, newest first
     assert slowest < 0.1, f"/healthz waited {slowest * 1000:.0f} ms behind the page"
+
+
+async def test_a_plain_read_and_a_small_page_never_leave_the_event_loop(
+    tenants, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker thread is for work that would hold the loop; for a read of a few rows the
+    hop there and back costs more than the work."""
+    import anyio.to_thread
+
+    tenant = await tenants.create()
+    contacts = await tenant.contacts(3)
+    sequence_id = await tenant.sequence(contact_ids=contacts)
+    hops: list[object] = []
+    original = anyio.to_thread.run_sync
+
+    async def counting(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        hops.append(func)
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    for path in (f"/v1/sequences/{sequence_id}", f"/v1/sequences/{sequence_id}/contacts"):
+        response = await tenant.get(path)
+        assert response.status_code == 200, response.text
+    assert hops == []

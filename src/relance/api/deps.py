@@ -27,11 +27,15 @@ from relance.tenancy.scope import TenantScope, bind_scope, mark_unscoped
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are coroutines even when they await nothing: FastAPI runs a plain function
+# in a worker thread, a hop per request for reading an attribute.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def now(request: Request) -> datetime:
+async def now(request: Request) -> datetime:
     """The app's clock (``app.state.clock``): what the queue's rules call now. Tests set it;
     stamps on rows the rules do not read keep the real time."""
     return request.app.state.clock()
@@ -104,7 +108,7 @@ async def admin_session(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> AsyncIterator[AsyncSession]:
     """The operator's unscoped session; admin paths do not exist without RELANCE_ADMIN_TOKEN."""
-    expected = get_settings(request).admin_token
+    expected = request.app.state.settings.admin_token
     if not expected:
         raise HTTPException(404, "Not Found")
     failures = request.app.state.admin_failures
