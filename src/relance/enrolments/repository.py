@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -33,6 +33,7 @@ from relance.db.models import (
     WorkspaceMembership,
 )
 from relance.enrolments.state_repository import reset_values
+from relance.tenancy.scope import scoped
 
 T = TypeVar("T")
 
@@ -93,46 +94,52 @@ async def live_sequence(session: AsyncSession, sequence_id: uuid.UUID) -> Sequen
 # --- the assignees and their loads -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AssigneeRow:
+class Member(NamedTuple):
+    """An assignee's organization membership, as a sequence shows it."""
+
+    id: uuid.UUID
+    email: str
+    first_name: str | None
+    last_name: str | None
+
+
+class AssigneeRow(NamedTuple):
     sequence_id: uuid.UUID
     workspace_membership_id: uuid.UUID
     position: int
     is_assignee: bool
     active_load: int
-    member: OrganizationMembership
+    member: Member
 
 
-_ASSIGNEE_ROWS = (
-    select(SequenceAssignee, OrganizationMembership)
-    .join(WorkspaceMembership, WorkspaceMembership.id == SequenceAssignee.workspace_membership_id)
-    .join(
-        OrganizationMembership,
-        OrganizationMembership.id == WorkspaceMembership.organization_membership_id,
+_ASSIGNEE_TABLE, _MEMBER_TABLE, _WORKSPACE_MEMBER_TABLE = (
+    m.__table__ for m in (SequenceAssignee, OrganizationMembership, WorkspaceMembership)
+)
+_ASSIGNEES, _MEMBERS, _WORKSPACE_MEMBERS = (
+    t.c for t in (_ASSIGNEE_TABLE, _MEMBER_TABLE, _WORKSPACE_MEMBER_TABLE)
+)
+_ASSIGNEE_ROWS: Select = scoped(
+    select(
+        *(_ASSIGNEES[c] for c in AssigneeRow._fields[:-1]),
+        *(_MEMBERS[c] for c in Member._fields),
     )
-    .where(SequenceAssignee.sequence_id.in_(bindparam("sequence_ids", expanding=True)))
-    .order_by(SequenceAssignee.sequence_id, SequenceAssignee.position)
+    .join(_WORKSPACE_MEMBER_TABLE, _WORKSPACE_MEMBERS.id == _ASSIGNEES.workspace_membership_id)
+    .join(_MEMBER_TABLE, _MEMBERS.id == _WORKSPACE_MEMBERS.organization_membership_id)
+    .where(_ASSIGNEES.sequence_id.in_(bindparam("sequence_ids", expanding=True)))
+    .order_by(_ASSIGNEES.sequence_id, _ASSIGNEES.position)
 )
 
 
 async def assignee_rows(
     session: AsyncSession, sequence_ids: Collection[uuid.UUID]
 ) -> list[AssigneeRow]:
-    """Every assignee row of these sequences (current assignees and former ones), in list order."""
+    """Every assignee row of these sequences (current assignees and former ones), in list
+    order: a Core read, scoped once (``tenancy.scope.scoped``), as every read of a sequence
+    runs it."""
     if not sequence_ids:
         return []
     rows = await session.execute(_ASSIGNEE_ROWS, {"sequence_ids": list(sequence_ids)})
-    return [
-        AssigneeRow(
-            sequence_id=a.sequence_id,
-            workspace_membership_id=a.workspace_membership_id,
-            position=a.position,
-            is_assignee=a.is_assignee,
-            active_load=a.active_load,
-            member=m,
-        )
-        for a, m in rows
-    ]
+    return [AssigneeRow._make((*row[:5], Member._make(row[5:]))) for row in rows]
 
 
 async def lock_assignees(session: AsyncSession, sequence_id: uuid.UUID) -> list[SequenceAssignee]:

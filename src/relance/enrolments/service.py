@@ -28,7 +28,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.models import OrganizationMembership, Sequence, SequenceContact
+from relance.db.models import Sequence, SequenceContact
 from relance.db.types import new_id, utcnow
 from relance.enrolments import counts, events, repository, statuses
 from relance.enrolments.assignment import Assignee, Loads
@@ -271,7 +271,7 @@ async def count_tags(
 class SequenceAssignees:
     """A sequence's assignees as the API shows them."""
 
-    current: list[OrganizationMembership]  # in list order; former assignees are left out
+    current: list[repository.Member]  # in list order; former assignees are left out
     # Every assignee's load summed, former ones included (their contacts stay theirs): the
     # sequence's active contact count.
     contact_count: int
@@ -281,7 +281,7 @@ async def assignees_of(
     session: AsyncSession, *, sequences: list[Sequence]
 ) -> dict[uuid.UUID, SequenceAssignees]:
     """The assignees and active contact count of several sequences, in one statement."""
-    current: dict[uuid.UUID, list[OrganizationMembership]] = {s.id: [] for s in sequences}
+    current: dict[uuid.UUID, list[repository.Member]] = {s.id: [] for s in sequences}
     counts: Counter[uuid.UUID] = Counter()
     for row in await repository.assignee_rows(session, list(current)):
         counts[row.sequence_id] += row.active_load

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calling_windows import CallingWindow
-from relance.db.models import OrganizationMembership, Sequence
+from relance.db.models import Sequence
 from relance.db.types import utcnow
 from relance.enrolments import service as enrolments
 from relance.enrolments import states
+from relance.enrolments.repository import Member
 from relance.enrolments.service import EnrolmentRequest
 from relance.errors import ValidationFailed
 from relance.sequences import filters, repository
@@ -23,7 +24,7 @@ from relance.unset import UNSET, Maybe
 @dataclass(frozen=True)
 class SequenceView:
     sequence: Sequence
-    assignees: list[OrganizationMembership]
+    assignees: list[Member]
     contact_count: int
 
 
