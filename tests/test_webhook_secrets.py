@@ -20,8 +20,10 @@ import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from relance.api.app import create_app
+from relance.db.engine import count_statements
 from relance.secretbox import SecretBox, is_clear, new_key
 from relance.settings import Settings
+from relance.webhooks import service
 from tests.conftest import SECRET_KEY, make_settings
 from tests.factory import Tenant
 from tests.receiver import Receiver
@@ -123,7 +125,7 @@ async def test_sealed_secrets_sign_messages_that_verify_and_a_key_rotation_keeps
     # The operator puts the new key first: the old one still opens what it sealed.
     both = f"{SECRET_KEY},{old}"
     await delivered_with(both)
-    report = reencrypted(database, both)
+    report = reencrypted(database, both, "--batch", "2")  # several transactions
     assert report["resealed"] >= 1 and endpoint["id"] not in report["unreadable"]
     sealed = (await stored(database, endpoint["id"]))[0]
     assert SecretBox([SECRET_KEY]).open(sealed) == endpoint["secret"]
@@ -231,9 +233,9 @@ def reencrypt(database, key: str | None, *args: str):  # noqa: ANN001, ANN201
     )
 
 
-def reencrypted(database, key: str) -> dict:  # noqa: ANN001
+def reencrypted(database, key: str, *args: str) -> dict:  # noqa: ANN001
     """What reencrypt printed; it exits 1 exactly when some secret (of any test) is unreadable."""
-    result = reencrypt(database, key)
+    result = reencrypt(database, key, *args)
     report = orjson.loads(result.stdout)
     assert result.returncode == (1 if report["unreadable"] else 0), result.stderr
     return report
@@ -250,3 +252,26 @@ def test_reencrypt_without_a_key_refuses_before_touching_the_database_and_a_malf
         Settings(secret_key=f"{new_key()},not-a-key")
     assert Settings(secret_key=f" {new_key()} , {new_key()} ").secret_box is not None
     assert Settings(secret_key="").secret_box is None
+
+
+async def test_a_batch_of_reencrypt_is_two_statements_whatever_its_size(tenants, receiver, database) -> None:  # noqa: F811
+    tenant = await tenants.create()
+    mine = sorted([(await hook(tenant, receiver, f"/batch{i}"))["id"] for i in range(3)], key=uuid.UUID)
+    for endpoint_id in mine:
+        await write_clear(database, endpoint_id, f"whsec_{endpoint_id}")
+    box = SecretBox([SECRET_KEY])
+    # From just before this test's first endpoint: other tests' rows precede it in id order.
+    after = uuid.UUID(int=uuid.UUID(mine[0]).int - 1)
+    counts = []
+    for limit in (1, 50):
+        async with database.unscoped_session() as session:
+            with count_statements(database.engine) as counter:
+                done = await service.reencrypt_batch(session, box=box, after=after, limit=limit)
+            counts.append(counter.count)
+        if limit == 1:
+            assert (done.last, done.resealed) == (uuid.UUID(mine[0]), 1)
+            sealed, clear = await stored(database, mine[0]), await stored(database, mine[1])
+            assert box.open(sealed[0]) == f"whsec_{mine[0]}" and not is_clear(sealed[0])
+            assert clear[0] == f"whsec_{mine[1]}"
+        after = done.last
+    assert counts == [2, 2] and done.resealed >= 1
