@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Relance, creates a demo tenant in ./relance.db (or RELANCE_DATABASE_URL) and
-# serves the API on it, on 127.0.0.1:$PORT (8000 by default).
+# serves the API on it, on 127.0.0.1:$PORT (8000 by default), webhooks included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${PORT:-8000}"
@@ -10,6 +10,15 @@ if ! python3 -c 'import socket, sys; socket.create_server(("127.0.0.1", int(sys.
   exit 1
 fi
 scripts/install.sh
+# Webhook secrets are sealed under RELANCE_SECRET_KEY: unless one is given, the demo makes
+# one the first time and keeps it in ./relance.secret-key, beside ./relance.db.
+if [ -z "${RELANCE_SECRET_KEY:-}" ]; then
+  if [ ! -s relance.secret-key ]; then
+    (umask 077 && .venv/bin/relance webhooks new-key > relance.secret-key)
+  fi
+  RELANCE_SECRET_KEY="$(cat relance.secret-key)"
+  export RELANCE_SECRET_KEY
+fi
 tenant="$(.venv/bin/relance demo --json)"
 read -r key sequence me rep < <(python3 -c '
 import json, sys

@@ -23,6 +23,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from relance.secretbox import new_key  # noqa: E402
 from tests.spec import normalized  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -51,6 +52,8 @@ def run_against(name: str, database_url: str, workdir: Path) -> int:
         **os.environ,
         "RELANCE_DATABASE_URL": database_url,
         "RELANCE_RATE_LIMITS": '{"EXPERT": 1000000}',
+        # Configured as an operator would: without a key, creating a webhook is a 503.
+        "RELANCE_SECRET_KEY": os.environ.get("RELANCE_SECRET_KEY") or new_key(),
     }
     tenant = json.loads(
         subprocess.run(

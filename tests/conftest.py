@@ -15,12 +15,16 @@ import pytest
 from relance.api.app import create_app
 from relance.tenancy.database import Database
 from relance.db.migrate import upgrade_to_head
+from relance.secretbox import new_key
 from relance.settings import Settings
 from tests.factory import ADMIN_TOKEN, TenantFactory
 
 BACKENDS = ["sqlite", "postgresql"]
 # High enough that only the rate-limit tests, which build their own app, ever hit it.
 GENEROUS_LIMITS = '{"STARTER": 1000000, "INTERMEDIAIRE": 1000000, "EXPERT": 1000000}'
+# The operator key webhook secrets are sealed under in every test app: one per run, as an
+# operator's would be (tests/test_webhook_secrets.py changes and removes it).
+SECRET_KEY = new_key()
 
 
 def database_url(backend: str, tmp_dir: Path) -> str:
@@ -58,6 +62,7 @@ def make_settings(database: Database, **overrides: object) -> Settings:
         "admin_failures_per_minute": 1_000_000,
         # The event feed at once (test_events_outbox checks the settling on its own app).
         "event_feed_settle_s": 0,
+        "secret_key": SECRET_KEY,
     }
     values.update(overrides)
     return Settings(**values)

@@ -17,14 +17,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from relance.db.migrate import upgrade_to_head
-from tests.conftest import GENEROUS_LIMITS, database_url
+from tests.conftest import GENEROUS_LIMITS, SECRET_KEY, database_url
 from tests.factory import ADMIN_TOKEN, Tenant, TenantFactory
 from tests.realparts import free_port
 from tests.receiver import Receiver, wait_for
 from tests.zygote import Zygote
 
-# Crashes per database: 20 in a run of the suite; RELANCE_TEST_CRASHES for a longer soak.
-CRASHES = int(os.environ.get("RELANCE_TEST_CRASHES", "10"))
+# Crashes per database, as the issue asks: 20 (about 60 s per database here, some 30 s
+# more in all than 10); RELANCE_TEST_CRASHES for a longer soak.
+CRASHES = int(os.environ.get("RELANCE_TEST_CRASHES", "20"))
 
 
 @pytest.fixture
@@ -63,6 +64,7 @@ def processes() -> Iterator[Zygote]:
             "RELANCE_WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1,1,1,1,1",
             "RELANCE_SHUTDOWN_GRACE_S": "0",
             "RELANCE_EVENT_FEED_SETTLE_S": "0",
+            "RELANCE_SECRET_KEY": SECRET_KEY,
         }
     )
     yield parent

@@ -105,6 +105,14 @@ class PayloadTooLarge(RelanceError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class NotConfigured(RelanceError):
+    """What the operator has not set up on this server (webhooks without
+    RELANCE_SECRET_KEY): the client can do nothing about it but tell them."""
+
+    status = 503
+    code = "NOT_CONFIGURED"
+
+
 class RateLimited(RelanceError):
     status = 429
     code = "RATE_LIMITED"

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relance.plans import DEFAULT_RATE_LIMITS, Plan, parse_plan
+from relance.secretbox import SecretBox
 
 ADMIN_TOKEN_MIN_LENGTH = 32
 # The drivers Relance ships with; the plain spellings operators write are mapped to them.
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Seconds before each attempt, comma-separated; the Standard Webhooks schedule by default.
     webhook_retry_schedule: str | None = None
+    # The keys webhook secrets are sealed under, comma-separated: the first seals, all open
+    # (relance.secretbox). Unset: no endpoint can be created or rotated.
+    secret_key: str | None = Field(default=None, repr=False)
     # How often an idle dispatcher looks for due deliveries.
     webhook_poll_s: float = Field(default=1.0, gt=0, le=60)
     # Largest request body accepted, in bytes.
@@ -103,6 +107,16 @@ class Settings(BaseSettings):
         if raw is not None:
             parse_schedule(raw)
         return raw
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_parses(cls, raw: str | None) -> str | None:
+        return raw if SecretBox.parse(raw) is not None else None
+
+    @cached_property
+    def secret_box(self) -> SecretBox | None:
+        """What seals and opens webhook secrets; None without RELANCE_SECRET_KEY."""
+        return SecretBox.parse(self.secret_key)
 
     @cached_property
     def retry_schedule(self) -> tuple[float, ...]:

@@ -19,7 +19,8 @@ DESCRIPTIONS = {
     429: "Rate limit exceeded (see Retry-After)",
     500: "Unexpected error",
     503: "The database is unavailable or slow, or concurrent changes kept colliding; "
-    "try again (see Retry-After)",
+    "try again (see Retry-After). NOT_CONFIGURED: the operator has not set up what the "
+    "operation needs",
 }
 
 ANY_OPERATION = (413, 500, 503)

@@ -19,6 +19,7 @@ from relance.api.validation import first_error
 from relance.db.engine import describe, missing_directory, unreachable_reason
 from relance.db.migrate import Migrated, upgrade_to_head
 from relance.errors import Location, RelanceError, ValidationFailed
+from relance.secretbox import KEY_VARIABLE
 from relance.settings import Settings
 from relance.tenancy.database import Database
 
@@ -119,6 +120,17 @@ def _migrated() -> tuple[Settings, Migrated]:
         migrated = upgrade_to_head(settings.database_url)
     typer.echo(f"relance: using {describe(settings.database_url)}", err=True)
     return settings, migrated
+
+
+def warn_without_key(settings: Settings) -> None:
+    """``relance serve`` and ``relance worker`` start without RELANCE_SECRET_KEY, and say
+    what that means, once, at start."""
+    if settings.secret_box is None:
+        log.warning(
+            "secret_key_unset",
+            detail=f"{KEY_VARIABLE} is unset: webhooks cannot be created or rotated (503), "
+            "and only secrets stored in the clear before it can sign",
+        )
 
 
 def _request(model: type[BaseModel], **values: Any) -> Any:

@@ -21,6 +21,7 @@ from relance.cli.common import (
     idempotency_keys,
     log,
     runs,
+    warn_without_key,
 )
 from relance.tenancy.database import Database
 
@@ -42,6 +43,7 @@ def serve(
     logs.configure(_settings().log_format)
     settings, migrated = _migrated()
     log.info("migrations", outcome=migrated.describe())
+    warn_without_key(settings)
     if workers > 1 and not os.environ.get(metrics.MULTIPROCESS_DIR):
         # Each worker writes its metrics here; the one asked for /metrics sums them.
         os.environ[metrics.MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="relance-metrics-")

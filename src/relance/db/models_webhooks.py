@@ -46,9 +46,11 @@ class WebhookEndpoint(Base, WorkspaceOwned):
     # The event types subscribed to, as ",a,b,": matched with LIKE on every database.
     event_types: Mapped[str] = mapped_column(String(1024))
     description: Mapped[str | None] = mapped_column(String(255))
-    secret: Mapped[str] = mapped_column(String(128))
-    # After a rotation, the secret before it keeps signing until then.
-    previous_secret: Mapped[str | None] = mapped_column(String(128))
+    # Sealed under RELANCE_SECRET_KEY (relance.secretbox): a Fernet token, or, written
+    # before sealing or without a key, the clear ``whsec_`` secret.
+    secret: Mapped[str] = mapped_column(String(255))
+    # After a rotation, the secret before it keeps signing until then (sealed the same).
+    previous_secret: Mapped[str | None] = mapped_column(String(255))
     previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()

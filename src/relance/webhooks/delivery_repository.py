@@ -24,7 +24,7 @@ class Claimed:
     attempts: int  # before this attempt
     endpoint_id: uuid.UUID
     url: str
-    secrets: tuple[str, ...]
+    secrets: tuple[str, ...]  # as stored: sealed (relance.secretbox)
     event_id: uuid.UUID
     event_type: str
     event_data: dict[str, Any]

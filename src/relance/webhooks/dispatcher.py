@@ -14,6 +14,10 @@ its retry and holds those behind it (so that a receiver sees a contact's events 
 A 2xx within the timeout is delivered; anything else is a failed attempt, retried after
 the schedule's next delay (with up to 10% jitter), ``failed`` once the schedule is done.
 A 410 disables the endpoint (``gone``) at once.
+
+The secrets are read sealed (``relance.secretbox``) and opened just before signing; one
+that no key of RELANCE_SECRET_KEY opens (the key changed, or is unset) is a failed attempt
+whose error says so, like a receiver that does not answer: the dispatcher goes on.
 """
 
 import asyncio
@@ -28,6 +32,7 @@ from standardwebhooks import Webhook
 
 from relance.db.types import utcnow
 from relance.events.outbox import DELIVERED, FAILED, PENDING, timestamp
+from relance.secretbox import Unreadable, open_stored
 from relance.settings import Settings
 from relance.tenancy.database import Database
 from relance.webhooks import delivery_repository as repository
@@ -58,13 +63,14 @@ def encode(claimed: repository.Claimed) -> bytes:
     )
 
 
-def headers(claimed: repository.Claimed, body: bytes, *, now: datetime) -> dict[str, str]:
-    """The Standard Webhooks headers: one ``v1,`` signature per live secret."""
+def headers(
+    claimed: repository.Claimed, body: bytes, *, secrets: list[str], now: datetime
+) -> dict[str, str]:
+    """The Standard Webhooks headers: one ``v1,`` signature per live secret (opened)."""
     message_id = str(claimed.event_id)
     text = body.decode()
     signatures = " ".join(
-        Webhook(secret).sign(msg_id=message_id, timestamp=now, data=text)
-        for secret in claimed.secrets
+        Webhook(secret).sign(msg_id=message_id, timestamp=now, data=text) for secret in secrets
     )
     return {
         "content-type": "application/json",
@@ -182,11 +188,14 @@ class Dispatcher:
         )
         if refused is not None:
             return None, f"refused: {refused}"
-        body = encode(claimed)
         try:
-            response = await self._client.post(
-                claimed.url, content=body, headers=headers(claimed, body, now=datetime.now(UTC))
-            )
+            secrets = [open_stored(self.settings.secret_box, s) for s in claimed.secrets]
+        except Unreadable as error:
+            return None, str(error)
+        body = encode(claimed)
+        signed = headers(claimed, body, secrets=secrets, now=datetime.now(UTC))
+        try:
+            response = await self._client.post(claimed.url, content=body, headers=signed)
         except httpx.TimeoutException:
             return None, f"no answer within {self.settings.webhook_timeout_s:g} s"
         except Exception as error:  # any failure of the attempt is the attempt's error

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, case, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models_webhooks import Event, WebhookDelivery, WebhookEndpoint
@@ -125,3 +125,41 @@ async def delete_events_before(session: AsyncSession, moment: datetime) -> int:
         delete(Event).where(Event.created_at < moment).execution_options(synchronize_session=False)
     )
     return result.rowcount  # type: ignore[attr-defined]
+
+
+async def stored_secrets(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+) -> list[Row[Any]]:
+    """Up to ``limit`` endpoints after ``after`` by id, as (id, secret, previous_secret)
+    rows, locked until the transaction ends (a rotation waits for them)."""
+    statement = select(WebhookEndpoint.id, WebhookEndpoint.secret, WebhookEndpoint.previous_secret)
+    if after is not None:
+        statement = statement.where(WebhookEndpoint.id > after)
+    rows = await session.execute(
+        statement.order_by(WebhookEndpoint.id).limit(limit).with_for_update()
+    )
+    return list(rows.all())  # type: ignore[arg-type]
+
+
+async def set_secrets(
+    session: AsyncSession, secrets: dict[uuid.UUID, tuple[str, str | None]]
+) -> None:
+    """Each endpoint's (secret, previous_secret) as given, in one statement."""
+    if not secrets:
+        return
+    column = WebhookEndpoint.id
+    values: dict[str, Any] = {
+        "secret": case(*((column == i, literal(s)) for i, (s, _) in secrets.items()))
+    }
+    previous = {i: p for i, (_, p) in secrets.items() if p is not None}
+    if previous:
+        values["previous_secret"] = case(
+            *((column == i, literal(p)) for i, p in previous.items()),
+            else_=WebhookEndpoint.previous_secret,
+        )
+    await session.execute(
+        update(WebhookEndpoint)
+        .where(column.in_(list(secrets)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )

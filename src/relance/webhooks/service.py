@@ -2,9 +2,12 @@
 delivery log read; a test event and replays queued. And the event feed, and its purge.
 
 A secret is ``whsec_`` and the base64 of 24 random bytes (the Standard Webhooks form). It
-is shown only when created or rotated; Relance keeps it, as it must sign with it, and
-never shows it again. After a rotation the previous secret keeps signing beside the new
-one for ``SECRET_GRACE``: the ``webhook-signature`` header then carries both signatures.
+is shown only when created or rotated; Relance keeps it, as it must sign with it, sealed
+under the operator's key (``relance.secretbox``), and never shows it again. Without
+RELANCE_SECRET_KEY no endpoint is created or rotated (503 NOT_CONFIGURED): Relance never
+writes a new secret in the clear. After a rotation the previous secret keeps signing
+beside the new one for ``SECRET_GRACE``: the ``webhook-signature`` header then carries
+both signatures.
 """
 
 import base64
@@ -19,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models_webhooks import Event, WebhookEndpoint
 from relance.db.types import truncate_to_ms, utcnow
-from relance.errors import NotFound, ValidationFailed
+from relance.errors import NotConfigured, NotFound, ValidationFailed
 from relance.events import outbox
 from relance.events.outbox import SUBSCRIBABLE, EventType
+from relance.secretbox import SecretBox, Unreadable
 from relance.tenancy.scope import scope_of
 from relance.tenancy.workspaces import known_workspace, resolve_workspace
 from relance.unset import UNSET, Maybe
@@ -35,6 +39,14 @@ MANUAL, GONE = "manual", "gone"
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def _sealing(box: SecretBox | None) -> SecretBox:
+    if box is None:
+        raise NotConfigured(
+            "Webhooks are not configured on this server: its operator must set RELANCE_SECRET_KEY"
+        )
+    return box
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,10 @@ async def create(
     description: str | None,
     workspace_id: uuid.UUID | None,
     allow_private: bool,
+    box: SecretBox | None,
 ) -> Saved:
     """Save an endpoint of a workspace; its URL must be public (``webhooks.urls``)."""
+    box = _sealing(box)
     workspace_id = resolve_workspace(scope_of(session), workspace_id)
     event_types = _event_types(events)
     await urls.check_public(url, allow_private=allow_private)
@@ -78,7 +92,7 @@ async def create(
         url=url,
         event_types=event_types,
         description=description,
-        secret=secret,
+        secret=box.seal(secret),
         created_at=now,
         updated_at=now,
     )
@@ -141,13 +155,23 @@ async def delete(session: AsyncSession, *, endpoint_id: uuid.UUID) -> None:
     await repository.delete_endpoint(session, endpoint.id)
 
 
-async def rotate_secret(session: AsyncSession, *, endpoint_id: uuid.UUID) -> Saved:
-    """A new secret; the current one keeps signing beside it for ``SECRET_GRACE``."""
+async def rotate_secret(
+    session: AsyncSession, *, endpoint_id: uuid.UUID, box: SecretBox | None
+) -> Saved:
+    """A new secret; the current one keeps signing beside it for ``SECRET_GRACE`` (sealed
+    again under the first key), unless no key opens it: then the new one signs alone,
+    which is how a tenant recovers from a lost operator key."""
+    box = _sealing(box)
     endpoint = await get(session, endpoint_id=endpoint_id, lock=True)
     now = utcnow()
     secret = new_secret()
-    endpoint.previous_secret, endpoint.previous_secret_until = endpoint.secret, now + SECRET_GRACE
-    endpoint.secret = secret
+    try:
+        previous: str | None = box.reseal(endpoint.secret)
+    except Unreadable:
+        previous = None
+    endpoint.previous_secret = previous
+    endpoint.previous_secret_until = None if previous is None else now + SECRET_GRACE
+    endpoint.secret = box.seal(secret)
     endpoint.updated_at = now
     await session.flush()
     return Saved(endpoint, secret)
@@ -220,3 +244,34 @@ async def events_after(
 async def purge_events(session: AsyncSession, *, retention_days: int) -> int:
     """Delete events older than the retention period, and their deliveries; how many."""
     return await repository.delete_events_before(session, utcnow() - timedelta(days=retention_days))
+
+
+@dataclass(frozen=True)
+class Resealed:
+    """A batch of ``reencrypt``: the last endpoint id it read (None: there were none),
+    how many it sealed again, and the endpoints no key opens (left as they were)."""
+
+    last: uuid.UUID | None
+    resealed: int
+    unreadable: list[uuid.UUID]
+
+
+async def reencrypt_batch(
+    session: AsyncSession, *, box: SecretBox, after: uuid.UUID | None, limit: int
+) -> Resealed:
+    """Seal the secrets of up to ``limit`` endpoints after ``after`` (by id) again under
+    the first key, clear ones included, in two statements (on an unscoped session)."""
+    rows = await repository.stored_secrets(session, after=after, limit=limit)
+    changed: dict[uuid.UUID, tuple[str, str | None]] = {}
+    unreadable = []
+    for row in rows:
+        endpoint_id, secret, previous = row.id, row.secret, row.previous_secret
+        try:
+            changed[endpoint_id] = (
+                box.reseal(secret),
+                None if previous is None else box.reseal(previous),
+            )
+        except Unreadable:
+            unreadable.append(endpoint_id)
+    await repository.set_secrets(session, changed)
+    return Resealed(rows[-1].id if rows else None, len(changed), unreadable)

@@ -125,6 +125,14 @@ class PurgedIdempotencyKeysDto(ResponseModel):
     deleted: int
 
 
+class ReencryptedDto(ResponseModel):
+    """What ``relance webhooks reencrypt`` did: the endpoints whose secrets it sealed again
+    under the first key, and those no key opens (left as they were)."""
+
+    resealed: int
+    unreadable: list[uuid.UUID]
+
+
 class DemoMemberDto(ResponseModel):
     organization_membership_id: uuid.UUID
     workspace_membership_id: uuid.UUID

@@ -1,5 +1,6 @@
 """Domain results to /admin/v1 DTOs, for the admin API and the ``relance`` command alike."""
 
+import uuid
 from typing import TYPE_CHECKING
 
 from relance.api.admin.schemas import (
@@ -12,6 +13,7 @@ from relance.api.admin.schemas import (
     OrganizationDto,
     PurgedIdempotencyKeysDto,
     PurgedRunsDto,
+    ReencryptedDto,
     RevokedApiKeyDto,
     WorkspaceMembershipDto,
     WorkspaceMembershipRefDto,
@@ -83,6 +85,10 @@ def purged_runs(deleted: int, *, retention_days: int) -> PurgedRunsDto:
 
 def purged_idempotency_keys(deleted: int) -> PurgedIdempotencyKeysDto:
     return PurgedIdempotencyKeysDto(deleted=deleted)
+
+
+def reencrypted(resealed: int, unreadable: list[uuid.UUID]) -> ReencryptedDto:
+    return ReencryptedDto(resealed=resealed, unreadable=unreadable)
 
 
 def demo_tenant(tenant: "DemoTenant") -> DemoTenantDto:

@@ -43,6 +43,7 @@ async def create_webhook(
         description=body.description,
         workspace_id=body.workspace_id,
         allow_private=settings.webhook_allow_private,
+        box=settings.secret_box,
     )
     return shaping.webhook(saved.endpoint, secret=saved.secret)  # type: ignore[return-value]
 
@@ -91,9 +92,13 @@ async def delete_webhook(id: str, session: TenantSession) -> Response:
     summary="Rotate a webhook's secret",
     responses=errors(404),
 )
-async def rotate_webhook_secret(id: str, session: TenantSession) -> WebhookWithSecretDto:
+async def rotate_webhook_secret(
+    id: str, session: TenantSession, settings: AppSettings
+) -> WebhookWithSecretDto:
     """The previous secret keeps signing beside the new one for 24 hours."""
-    saved = await service.rotate_secret(session, endpoint_id=path_id(id, "Webhook"))
+    saved = await service.rotate_secret(
+        session, endpoint_id=path_id(id, "Webhook"), box=settings.secret_box
+    )
     return shaping.webhook(saved.endpoint, secret=saved.secret)  # type: ignore[return-value]
 
 
