@@ -28,6 +28,7 @@ from tests.factory import ADMIN_TOKEN, TenantFactory
 
 BACKENDS = ["sqlite", "postgresql"]
 # High enough that only the rate-limit tests, which build their own app, ever hit it.
+TEST_DB_TIMEOUT_S = 30.0
 GENEROUS_LIMITS = '{"STARTER": 1000000, "INTERMEDIAIRE": 1000000, "EXPERT": 1000000}'
 
 
@@ -76,7 +77,11 @@ async def database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> As
     url = database_url(backend, tmp_path_factory.mktemp(backend))
     # Alembic's env runs its own event loop, so it migrates from a worker thread.
     await asyncio.to_thread(upgrade_to_head, url)
-    db = Database(url)
+    # A wait bound far above production's 5 s: here it only guards against a hang, and on a
+    # busy machine (the workers, schemathesis and the servers the tests start share its
+    # cores) a transaction of the race tests may wait longer than 5 s for SQLite's writer.
+    # The tests of the timeout itself build a Database of their own with a short one.
+    db = Database(url, timeout_s=TEST_DB_TIMEOUT_S)
     yield db
     await db.dispose()
 
