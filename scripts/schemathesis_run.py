@@ -5,10 +5,14 @@ For each database it creates a demo tenant (EXPERT), serves Relance on a free lo
 port, points every ``{id}`` (Skipcall) and ``{sequence_id}`` (OpenCX, under /opencx) at the
 demo sequence, made continuous, so that generated requests reach real data, and checks
 that no response is a server error or breaks its documented schema.
+On PostgreSQL it uses a database of its own beside the suite's, ``relance_schemathesis``,
+made anew for each run: `make test` runs it while pytest runs, and the tests that purge,
+count or migrate a whole database must not meet its tenant.
 The spec is read through ``tests.spec.normalized`` (see that module for the one reading
 it applies to the vendor's nullable fields).
 """
 
+import asyncio
 import json
 import os
 import socket
@@ -18,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,6 +138,21 @@ def run_against(name: str, database_url: str, workdir: Path) -> int:
             print((workdir / f"{name}-server.log").read_text()[-4000:])
 
 
+def own_postgres_database(url: str, name: str = "relance_schemathesis") -> str:
+    """A new, empty database ``name`` on the server of ``url`` (dropped first if there)."""
+
+    async def create() -> None:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    return f"{url.rpartition('/')[0]}/{name}"
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -140,7 +160,7 @@ def main() -> int:
         (workdir / "opencx.json").write_text(json.dumps(normalized("opencx-sequences.yaml")))
         targets = {"sqlite": f"sqlite+aiosqlite:///{workdir / 'schemathesis.db'}"}
         if os.environ.get("RELANCE_TEST_POSTGRES_URL"):
-            targets["postgresql"] = os.environ["RELANCE_TEST_POSTGRES_URL"]
+            targets["postgresql"] = own_postgres_database(os.environ["RELANCE_TEST_POSTGRES_URL"])
         failures = [name for name, url in targets.items() if run_against(name, url, workdir) != 0]
     if failures:
         print(f"schemathesis found problems on: {', '.join(failures)}")

@@ -37,7 +37,7 @@ start_services() {
   if [ "$(id -u)" = 0 ]; then chown -R postgres "$SERVICES_DIR"; fi
   "${run_as[@]}" "$PG_BIN/initdb" -D "$SERVICES_DIR/pg" -U relance --auth=trust -E UTF8 >/dev/null
   "${run_as[@]}" "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg" -l "$SERVICES_DIR/pg.log" -w \
-    -o "-h 127.0.0.1 -p $pg_port -k $SERVICES_DIR/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-h 127.0.0.1 -p $pg_port -k $SERVICES_DIR/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     start >/dev/null
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U relance relance_test
   redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \

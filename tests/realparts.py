@@ -212,6 +212,35 @@ class RelanceServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def accepted_connections(self) -> int:
+        """How many TCP connections to its port the server's processes have accepted (held
+        open as file descriptors; a connection still in the listen backlog is not one)."""
+        assert self.process is not None
+        inodes: set[str] = set()
+        pending = [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            pending += _children(pid)
+            try:
+                fds = list(Path(f"/proc/{pid}/fd").iterdir())
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    target = os.readlink(fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+        port = f"{self.port:04X}"
+        established = 0
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if local.endswith(f":{port}") and state == "01" and inode in inodes:
+                established += 1
+        return established
+
     def terminate(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
@@ -221,6 +250,16 @@ class RelanceServer:
         return self.process.wait(timeout_s)
 
     def close(self) -> None:
+        """Killed with its worker processes: with ``--workers`` they are children of their
+        own, which outlive a killed parent."""
         if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+            tree, pending = [], [self.process.pid]
+            while pending:
+                tree.append(pid := pending.pop())
+                pending += _children(pid)
+            for pid in tree:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.process.wait(10)

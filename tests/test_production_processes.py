@@ -4,6 +4,7 @@ exact rate-limit headers and metrics across workers, the JSON log line."""
 import asyncio
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -74,6 +75,9 @@ async def test_sigterm_lets_every_request_under_way_finish(tmp_path: Path) -> No
     server = RelanceServer(tmp_path, server_env(
         RELANCE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'relance.db'}",
         RELANCE_SHUTDOWN_GRACE_S="30",
+        # The batches queue behind SQLite's one writer: on a busy machine the last waits
+        # longer than the faults tests' 2 s, and this test is about the signal, not them.
+        RELANCE_DB_TIMEOUT_S="30",
     ))  # fmt: skip
     try:
         await asyncio.to_thread(server.start)
@@ -82,14 +86,31 @@ async def test_sigterm_lets_every_request_under_way_finish(tmp_path: Path) -> No
             tenant = await TenantFactory(client).create()
             sequence_id = await tenant.sequence()
 
+            sent = 0
+
+            async def trace(event: str, info: dict) -> None:
+                nonlocal sent
+                sent += event == "http11.send_request_body.complete"
+
             async def add_batch(n: int) -> httpx.Response:
                 contacts = [{"firstName": "Sig", "email": f"sig-{n}-{i}@term.test",
                              "phoneNumbers": ["+33612345678"]} for i in range(100)]  # fmt: skip
-                created = await tenant.post("/v1/contacts/bulk", json={"contacts": contacts})
+                created = await tenant.post("/v1/contacts/bulk", json={"contacts": contacts},
+                                            extensions={"trace": trace})  # fmt: skip
                 return created
 
             tasks = [asyncio.create_task(add_batch(n)) for n in range(32)]
-            await asyncio.sleep(0.3)  # every request sent, most still queued behind SQLite's lock
+            # Every request sent whole and its connection accepted by the server (on a busy
+            # machine that takes longer than on an idle one: a connection the server has not
+            # accepted when it stops listening is refused, as it should be), then time for
+            # the server to read them: most are still queued behind SQLite's lock.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and (
+                sent < len(tasks) or server.accepted_connections() < len(tasks)
+            ):
+                await asyncio.sleep(0.01)
+            assert sent == len(tasks)
+            await asyncio.sleep(0.3)
             pending_at_signal = sum(not task.done() for task in tasks)
             server.terminate()
             answers = await asyncio.gather(*tasks)
