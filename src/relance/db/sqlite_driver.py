@@ -15,7 +15,6 @@ URLs (``db.engine``), so the dialect and the URL stay SQLAlchemy's own.
 
 import collections
 import sqlite3
-from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
@@ -91,12 +90,8 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         """Nothing to close on the thread: the statement's cursor closed when it ran."""
 
     def close(self) -> None:
+        """Only the rows to drop: there is no cursor left on the thread to close."""
         self._rows.clear()
-
-    def fetchall(self) -> Sequence[Any]:
-        rows = list(self._rows)
-        self._rows.clear()
-        return rows
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
