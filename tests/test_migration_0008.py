@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from relance.db.migrate import alembic_config
-from tests.test_migrations import fresh_url  # noqa: F401  (the fixture)
+from tests.test_migrations import fresh_url, seed_sequence  # noqa: F401  (fresh_url: the fixture)
 
 
 async def test_0008_derives_attempts_states_and_zones(fresh_url: str) -> None:  # noqa: F811
@@ -41,18 +41,9 @@ async def test_0008_derives_attempts_states_and_zones(fresh_url: str) -> None:  
     table = Base.metadata.tables  # the columns 0006 has are enough for these rows
     engine = create_async_engine(fresh_url)
     async with engine.begin() as connection:
-        await connection.execute(table["organizations"].insert().values(
-            id=ids["org"], name="O", plan="EXPERT", subscription_status="ACTIVE", created_at=moment))
-        await connection.execute(table["workspaces"].insert().values(
-            id=ids["workspace"], organization_id=ids["org"], name="W", created_at=moment))
-        await connection.execute(table["organization_memberships"].insert().values(
-            id=ids["om"], organization_id=ids["org"], email="a@example.com", created_at=moment))
-        await connection.execute(table["workspace_memberships"].insert().values(
-            id=ids["member"], workspace_id=ids["workspace"], organization_membership_id=ids["om"],
-            created_at=moment))
-        await connection.execute(sa.insert(table["sequences"]).values(
-            id=ids["sequence"], workspace_id=ids["workspace"], name="S", creator_membership_id=ids["om"],
-            is_continuous=False, created_at=moment, updated_at=moment))
+        await seed_sequence(connection, table, org=ids["org"], workspace=ids["workspace"],
+                            org_member=ids["om"], workspace_member=ids["member"],
+                            sequence=ids["sequence"], at=moment)
         for contact in ("a", "b", "c"):
             await connection.execute(table["contacts"].insert().values(
                 id=ids[contact], workspace_id=ids["workspace"], first_name="", last_name="", created_at=moment,

@@ -62,6 +62,24 @@ async def fresh_url(backend: str, tmp_path) -> AsyncIterator[str]:  # noqa: ANN0
         await admin.dispose()
 
 
+async def seed_sequence(connection, table, *, org, workspace, org_member, workspace_member,  # noqa: ANN001
+                        sequence, at: datetime) -> None:
+    """An organization, its workspace, one member of both, and a sequence they created, in
+    the columns every migration since 0001 has: the rows a migration test builds on."""
+    await connection.execute(table["organizations"].insert().values(
+        id=org, name="O", plan="EXPERT", subscription_status="ACTIVE", created_at=at))
+    await connection.execute(table["workspaces"].insert().values(
+        id=workspace, organization_id=org, name="W", created_at=at))
+    await connection.execute(table["organization_memberships"].insert().values(
+        id=org_member, organization_id=org, email="a@example.com", created_at=at))
+    await connection.execute(table["workspace_memberships"].insert().values(
+        id=workspace_member, workspace_id=workspace, organization_membership_id=org_member,
+        created_at=at))
+    await connection.execute(sa.insert(table["sequences"]).values(
+        id=sequence, workspace_id=workspace, name="S", creator_membership_id=org_member,
+        is_continuous=False, created_at=at, updated_at=at))
+
+
 async def test_0004_records_reached_calls_and_reads_every_call_under_way(fresh_url: str) -> None:
     """Data written under 0003 comes out of 0004 as the rule as written reads it."""
     await asyncio.to_thread(command.upgrade, alembic_config(fresh_url), "0003")
@@ -111,18 +129,9 @@ async def test_0006_counts_active_rows_and_copies_their_order_onto_their_tags(fr
                   ("CONNECTED", None, []), (None, None, ["cold"]), ("ERROR", deleted, [])]
     engine = create_async_engine(fresh_url)
     async with engine.begin() as connection:
-        await connection.execute(table["organizations"].insert().values(
-            id=ids["org"], name="O", plan="EXPERT", subscription_status="ACTIVE", created_at=moment))
-        await connection.execute(table["workspaces"].insert().values(
-            id=ids["workspace"], organization_id=ids["org"], name="W", created_at=moment))
-        await connection.execute(table["organization_memberships"].insert().values(
-            id=ids["member"], organization_id=ids["org"], email="a@example.com", created_at=moment))
-        await connection.execute(table["workspace_memberships"].insert().values(
-            id=ids["wmember"], workspace_id=ids["workspace"], organization_membership_id=ids["member"],
-            created_at=moment))
-        await connection.execute(sa.insert(table["sequences"]).values(
-            id=ids["sequence"], workspace_id=ids["workspace"], name="S", creator_membership_id=ids["member"],
-            is_continuous=False, created_at=moment, updated_at=moment))
+        await seed_sequence(connection, table, org=ids["org"], workspace=ids["workspace"],
+                            org_member=ids["member"], workspace_member=ids["wmember"],
+                            sequence=ids["sequence"], at=moment)
         for tag in ("hot", "cold"):
             await connection.execute(table["tags"].insert().values(
                 id=ids[tag], workspace_id=ids["workspace"], label=tag, label_key=tag, is_success_tag=False,
