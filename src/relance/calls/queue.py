@@ -20,11 +20,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.call_lifecycle import CallStatus
 from relance.calling_windows import open_keys, zones_of_key
 from relance.calls import queue_repository as repository
 from relance.calls import service as calls
-from relance.contacts import repository as contacts_repository
 from relance.db.models import Call, PhoneNumber, SequenceContact
 from relance.enrolments import repository as enrolments_repository
 from relance.enrolments import service as enrolments
@@ -76,23 +74,18 @@ async def next_call(
             break
     if found is None:
         return NobodyCallable(await _retry_after(session, sequence.id, rep, policy, now))
-    call = await calls.create(
+    call = await calls.claim(
         session,
-        sequence_id=sequence.id,
+        sequence=sequence,
+        enrolment_id=found.id,
         contact_id=found.contact_id,
         phone_number_id=found.phone_number_id,
         workspace_membership_id=rep,
-        status=CallStatus.QUEUED,
         now=now,
     )
-    enrolment = await enrolments_repository.enrolment_of(
-        session, sequence_id=sequence.id, contact_id=found.contact_id, share=True
+    enrolment, number = await repository.claimed(
+        session, enrolment_id=found.id, phone_number_id=found.phone_number_id
     )
-    numbers = (await contacts_repository.phone_numbers_of(session, [found.contact_id]))[
-        found.contact_id
-    ]
-    assert enrolment is not None  # held under the contact's share lock since the claim
-    number = next(n for n in numbers if n.id == found.phone_number_id)
     return NextCall(call, enrolment, number)
 
 

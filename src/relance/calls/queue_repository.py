@@ -4,17 +4,19 @@ is read along the queue's index (``ix_sequence_contacts_queue``), in its order, 
 numbers are filtered by zone key against the small set of keys open now, computed in
 Python (``relance.calling_windows.open_keys``), never by local times per row."""
 
+import functools
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, literal_column, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts.do_not_call_repository import is_listed
-from relance.db.dialect import dialect_name, in_values
+from relance.db.dialect import bound_values, dialect_name, in_values
 from relance.db.models import PhoneNumber, SequenceAssignee, SequenceContact
+from relance.db.types import UTCDateTime
 from relance.enrolments.state_repository import FINISHED, PAUSED, is_active_at
 
 # The queue index's own condition, as a literal: a bound value would keep the planners
@@ -31,28 +33,64 @@ async def lock_rep(
     created. Reps have disjoint contacts, so different reps never wait for each other.
     False when the rep has no row (is no assignee, current or former, of the sequence)."""
     row = await session.scalar(
-        select(SequenceAssignee.id)
-        .where(
-            SequenceAssignee.sequence_id == sequence_id,
-            SequenceAssignee.workspace_membership_id == workspace_membership_id,
-        )
-        .with_for_update()
+        _LOCK_REP, {"sequence_id": sequence_id, "rep": workspace_membership_id}
     )
     return row is not None
 
 
-def _callable_number(
-    dialect: str, *, open_keys: Collection[str] | None, under: Any = SequenceContact
-) -> Any:
+_LOCK_REP = (
+    select(SequenceAssignee.id)
+    .where(
+        SequenceAssignee.sequence_id == bindparam("sequence_id"),
+        SequenceAssignee.workspace_membership_id == bindparam("rep"),
+    )
+    .with_for_update()
+)
+
+
+def _callable_number(dialect: str, *, windowed: bool) -> Any:
     """The numbers of the enrolment's contact that may be called now: off the do-not-call
-    list, and (with a window) stored with a zone key open now."""
+    list, and (``windowed``) stored with a zone key open now (``open_keys``)."""
     conditions: list[ColumnElement[bool]] = [
-        PhoneNumber.contact_id == under.contact_id,
+        PhoneNumber.contact_id == SequenceContact.contact_id,
         ~is_listed(PhoneNumber.number),
     ]
-    if open_keys is not None:
-        conditions.append(in_values(dialect, PhoneNumber.time_zones, sorted(open_keys)))
+    if windowed:
+        conditions.append(in_values(dialect, PhoneNumber.time_zones, "open_keys"))
     return select(PhoneNumber.id).where(*conditions).order_by(PhoneNumber.position).limit(1)
+
+
+@functools.cache
+def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool) -> Select:
+    """``next_candidate``'s statement for one shape, built once: its values are bound at
+    each execution. It locks the row it returns (FOR NO KEY UPDATE on PostgreSQL), so that
+    a concurrent removal finishes first, or waits for the claim."""
+    number = _callable_number(dialect, windowed=windowed).correlate(SequenceContact)
+    now = bindparam("now", type_=UTCDateTime())
+    statement = select(
+        SequenceContact.id,
+        SequenceContact.contact_id,
+        number.scalar_subquery().label("phone_number_id"),
+    ).where(
+        SequenceContact.sequence_id == bindparam("sequence_id"),
+        SequenceContact.assigned_to_workspace_membership_id == bindparam("rep"),
+        SequenceContact.deleted_at.is_(None),
+        _NOT_FINISHED,
+        is_active_at(now),
+        number.exists(),
+        SequenceContact.call_under_way.is_(False),
+    )
+    if capped:
+        statement = statement.where(SequenceContact.attempts < bindparam("max_attempts"))
+    if never_called:
+        statement = statement.where(SequenceContact.last_attempt_at.is_(None)).order_by(
+            SequenceContact.created_at, SequenceContact.id
+        )
+    else:
+        statement = statement.where(
+            SequenceContact.last_attempt_at <= bindparam("retry_cutoff", type_=UTCDateTime())
+        ).order_by(SequenceContact.last_attempt_at, SequenceContact.created_at, SequenceContact.id)
+    return statement.limit(1).with_for_update(of=SequenceContact, key_share=True)
 
 
 async def next_candidate(
@@ -66,34 +104,50 @@ async def next_candidate(
     retry_after_minutes: int,
     now: datetime,
 ) -> Row | None:
-    """The rep's first callable enrolment, as (``id``, ``contact_id``, ``phone_number_id``):
-    among those ``never_called`` in enrolment order, else among the others by oldest last
-    attempt; ``open_keys`` None means no window."""
-    number = _callable_number(dialect_name(session), open_keys=open_keys).correlate(SequenceContact)
-    statement = select(
-        SequenceContact.id,
-        SequenceContact.contact_id,
-        number.scalar_subquery().label("phone_number_id"),
-    ).where(
-        SequenceContact.sequence_id == sequence_id,
-        SequenceContact.assigned_to_workspace_membership_id == workspace_membership_id,
-        SequenceContact.deleted_at.is_(None),
-        _NOT_FINISHED,
-        is_active_at(now),
-        number.exists(),
-        SequenceContact.call_under_way.is_(False),
+    """The rep's first callable enrolment, as (``id``, ``contact_id``, ``phone_number_id``),
+    locked until commit: among those ``never_called`` in enrolment order, else among the
+    others by oldest last attempt; ``open_keys`` None means no window."""
+    dialect = dialect_name(session)
+    statement = _candidate(
+        dialect,
+        never_called=never_called,
+        windowed=open_keys is not None,
+        capped=max_attempts is not None,
     )
-    if max_attempts is not None:
-        statement = statement.where(SequenceContact.attempts < max_attempts)
-    if never_called:
-        statement = statement.where(SequenceContact.last_attempt_at.is_(None)).order_by(
-            SequenceContact.created_at, SequenceContact.id
+    values: dict[str, Any] = {
+        "sequence_id": sequence_id,
+        "rep": workspace_membership_id,
+        "now": now,
+        "max_attempts": max_attempts,
+        "retry_cutoff": now - timedelta(minutes=retry_after_minutes),
+    }
+    if open_keys is not None:
+        values["open_keys"] = bound_values(dialect, sorted(open_keys))
+    return (await session.execute(statement, values)).first()
+
+
+# The claimed row and its number, read afresh after the claim moved the row's fields.
+_CLAIMED = (
+    select(SequenceContact, PhoneNumber)
+    .join(PhoneNumber, PhoneNumber.contact_id == SequenceContact.contact_id)
+    .where(
+        SequenceContact.id == bindparam("enrolment_id"),
+        PhoneNumber.id == bindparam("phone_number_id"),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
+async def claimed(
+    session: AsyncSession, *, enrolment_id: uuid.UUID, phone_number_id: uuid.UUID
+) -> tuple[SequenceContact, PhoneNumber]:
+    """The enrolment just claimed and the number its call is to, in one statement."""
+    row = (
+        await session.execute(
+            _CLAIMED, {"enrolment_id": enrolment_id, "phone_number_id": phone_number_id}
         )
-    else:
-        statement = statement.where(
-            SequenceContact.last_attempt_at <= now - timedelta(minutes=retry_after_minutes)
-        ).order_by(SequenceContact.last_attempt_at, SequenceContact.created_at, SequenceContact.id)
-    return (await session.execute(statement.limit(1))).first()
+    ).one()
+    return row[0], row[1]
 
 
 def _rep_rows(sequence_id: uuid.UUID, workspace_membership_id: uuid.UUID) -> tuple:

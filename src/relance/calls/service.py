@@ -97,10 +97,44 @@ async def create(
         updated_at=now,
     )
     _move(call, status, started_at=started_at, ended_at=ended_at, now=now)
-    await repository.insert(session, call)
-    await outbox.record(session, [_event(call, EventType.CALL_CREATED)])
-    await statuses.refresh(session, enrolment_ids=[enrolment.id])
+    await _insert(session, call, enrolment_id=enrolment.id)
     return call
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    sequence: Sequence,
+    enrolment_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    phone_number_id: uuid.UUID,
+    workspace_membership_id: uuid.UUID,
+    now: datetime,
+) -> Call:
+    """The queue's claim: a QUEUED call to a number the queue found callable, for the rep
+    of the enrolment it holds locked (``calls.queue``), which has checked what ``create``
+    checks in the statement that found it."""
+    call = Call(
+        workspace_id=sequence.workspace_id,
+        sequence_id=sequence.id,
+        contact_id=contact_id,
+        phone_number_id=phone_number_id,
+        workspace_membership_id=workspace_membership_id,
+        status=CallStatus.QUEUED,
+        created_at=now,
+        updated_at=now,
+    )
+    _move(call, CallStatus.QUEUED, started_at=None, ended_at=None, now=now)
+    await _insert(session, call, enrolment_id=enrolment_id)
+    return call
+
+
+async def _insert(session: AsyncSession, call: Call, *, enrolment_id: uuid.UUID) -> None:
+    """Store a new call, its event, and its enrolment's refreshed status."""
+    await repository.insert(session, call)
+    await statuses.refresh(
+        session, enrolment_ids=[enrolment_id], events_before=[_event(call, EventType.CALL_CREATED)]
+    )
 
 
 async def check_placeable(
@@ -156,13 +190,16 @@ async def update(
     )
     call.updated_at = now or utcnow()
     await session.flush()
-    await outbox.record(session, [_event(call, EventType.CALL_UPDATED)])
+    enrolment = None
     if status is not UNSET:
         enrolment = await enrolments_repository.enrolment_of(
             session, sequence_id=call.sequence_id, contact_id=call.contact_id
         )
-        if enrolment is not None:
-            await statuses.refresh(session, enrolment_ids=[enrolment.id])
+    await statuses.refresh(
+        session,
+        enrolment_ids=[] if enrolment is None else [enrolment.id],
+        events_before=[_event(call, EventType.CALL_UPDATED)],
+    )
     return call
 
 

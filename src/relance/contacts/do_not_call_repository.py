@@ -15,8 +15,8 @@ async def add(session: AsyncSession, rows: list[dict]) -> int:
     if not rows:
         return 0
     statement = insert_ignoring_conflicts(
-        session, DoNotCallNumber, conflict_columns=["organization_id", "number"]
-    ).returning(DoNotCallNumber.__table__.c.id)
+        session, DoNotCallNumber, conflict_columns=["organization_id", "number"], returning=("id",)
+    )
     return len((await session.execute(statement, rows)).all())
 
 

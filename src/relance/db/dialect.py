@@ -1,5 +1,6 @@
 """Everything that differs between SQLite and PostgreSQL lives here."""
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -46,15 +47,29 @@ def dialect_name(session: AsyncSession) -> str:
 
 
 def insert_ignoring_conflicts(
-    session: AsyncSession, model: type[DeclarativeBase], *, conflict_columns: list[str]
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    *,
+    conflict_columns: list[str],
+    returning: tuple[str, ...] = (),
 ) -> Any:
     """``INSERT ... ON CONFLICT (columns) DO NOTHING`` into the model's table, in the
-    session's dialect. A Core statement: give it the rows at execution
-    (``session.execute(statement, rows)``), which SQLAlchemy sends as one multi-row INSERT
-    per thousand rows, compiled once for every batch of them; RETURNING names the table's
-    columns (``model.__table__.c``)."""
-    module = postgresql if dialect_name(session) == "postgresql" else sqlite
-    return module.insert(model.__table__).on_conflict_do_nothing(index_elements=conflict_columns)
+    session's dialect, returning the ``returning`` columns of the rows inserted. A Core
+    statement: give it the rows at execution (``session.execute(statement, rows)``), which
+    SQLAlchemy sends as one multi-row INSERT per thousand rows, compiled once for every
+    batch of them. Built once per shape: building costs more than the cached execution."""
+    return _ignoring_conflicts(
+        dialect_name(session), model.__table__, tuple(conflict_columns), returning
+    )
+
+
+@functools.cache
+def _ignoring_conflicts(
+    dialect: str, table: Any, conflict_columns: tuple[str, ...], returning: tuple[str, ...]
+) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
 
 
 def insert_adding_on_conflict(
@@ -67,12 +82,22 @@ def insert_adding_on_conflict(
     """``INSERT ... ON CONFLICT (columns) DO UPDATE SET add_to = add_to + excluded.add_to``
     into the model's table, in the session's dialect: counter rows created or moved by a
     delta, whatever a concurrent transaction did to them first. Rows are given at
-    execution, as for ``insert_ignoring_conflicts``."""
-    module = postgresql if dialect_name(session) == "postgresql" else sqlite
-    statement = module.insert(model.__table__)
-    column = model.__table__.c[add_to]
+    execution, and the statement built once per shape, as for
+    ``insert_ignoring_conflicts``."""
+    return _adding_on_conflict(
+        dialect_name(session), model.__table__, tuple(conflict_columns), add_to
+    )
+
+
+@functools.cache
+def _adding_on_conflict(
+    dialect: str, table: Any, conflict_columns: tuple[str, ...], add_to: str
+) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table)
     return statement.on_conflict_do_update(
-        index_elements=conflict_columns, set_={add_to: column + statement.excluded[add_to]}
+        index_elements=list(conflict_columns),
+        set_={add_to: table.c[add_to] + statement.excluded[add_to]},
     )
 
 
@@ -193,14 +218,20 @@ def is_unavailable(error: BaseException) -> bool:
     return any(message in str(original) for message in _UNAVAILABLE_SQLITE)
 
 
-def in_values(dialect: str, column: Any, values: Sequence[str]) -> Any:
-    """``column IN (values)`` with the values as one bound parameter, however many: a
-    PostgreSQL array (``= ANY``), a JSON array on SQLite (``json_each``). Hundreds of
-    separate parameters cost more to bind than the query costs to run."""
+def in_values(dialect: str, column: Any, name: str) -> Any:
+    """``column IN (values)`` with the values as one bound parameter, ``name``, however
+    many: a PostgreSQL array (``= ANY``), a JSON array on SQLite (``json_each``), given at
+    execution as ``bound_values`` makes them. Hundreds of separate parameters cost more to
+    bind than the query costs to run."""
     if dialect == "postgresql":
-        return column == func.any(bindparam(None, list(values), type_=postgresql.ARRAY(String())))
-    each = func.json_each(bindparam(None, orjson.dumps(list(values)).decode(), type_=String()))
+        return column == func.any(bindparam(name, type_=postgresql.ARRAY(String())))
+    each = func.json_each(bindparam(name, type_=String()))
     return column.in_(select(each.table_valued("value").c.value))
+
+
+def bound_values(dialect: str, values: Sequence[str]) -> Any:
+    """The parameter of an ``in_values`` condition."""
+    return list(values) if dialect == "postgresql" else orjson.dumps(list(values)).decode()
 
 
 def claiming(session: AsyncSession, statement: Any, *, of: Any) -> Any:

@@ -305,10 +305,12 @@ async def insert_enrolments(
     Returns (contact, assignee, row id) of the rows inserted."""
     if not rows:
         return []
-    columns = SequenceContact.__table__.c
     statement = insert_ignoring_conflicts(
-        session, SequenceContact, conflict_columns=["sequence_id", "contact_id"]
-    ).returning(columns.contact_id, columns.assigned_to_workspace_membership_id, columns.id)
+        session,
+        SequenceContact,
+        conflict_columns=["sequence_id", "contact_id"],
+        returning=("contact_id", "assigned_to_workspace_membership_id", "id"),
+    )
     result = await session.execute(statement, rows)
     return [(row[0], row[1], row[2]) for row in result]
 

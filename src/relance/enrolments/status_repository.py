@@ -22,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from relance.call_lifecycle import CallStatus
 from relance.db.models import Call, PhoneNumber, Sequence, SequenceContact
@@ -98,6 +99,28 @@ def _status_facts() -> Select:
 
 
 _STATUS_FACTS = _status_facts()
+_STORED = [
+    *("status", "attempts", "last_attempt_at", "call_under_way"),
+    *("state", "exit_reason", "finished_at"),
+]
+# The ORM cannot bring the values bound at execution to the objects it holds: it is told
+# not to try, and the one row's object is expired instead (``store_statuses``).
+_STORE_ONE = (
+    update(SequenceContact)
+    .execution_options(synchronize_session=False)
+    .where(SequenceContact.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        last_attempt_at=bindparam("b_last_attempt_at"),
+        call_under_way=bindparam("b_call_under_way"),
+    )
+)
+_STORE_ONE_FINISHED = _STORE_ONE.values(
+    state="finished",
+    exit_reason=bindparam("b_exit_reason"),
+    finished_at=bindparam("b_finished_at"),
+)
 
 
 async def store_statuses(
@@ -108,9 +131,29 @@ async def store_statuses(
     now: datetime,
 ) -> None:
     """Write several enrolments' (status, attempts, last attempt, call under way), and
-    finish those in
-    ``finished`` with their exit reason, in one statement."""
+    finish those in ``finished`` with their exit reason, in one statement.
+
+    One enrolment (a call placed or moved) takes a statement built once; several, one
+    built for them."""
     if not statuses and not finished:
+        return
+    if len(statuses) == 1 and set(finished) <= set(statuses):
+        [(enrolment_id, (status, attempts, last_attempt_at, under_way))] = statuses.items()
+        bound = {
+            "b_id": enrolment_id,
+            "b_status": status,
+            "b_attempts": attempts,
+            "b_last_attempt_at": last_attempt_at,
+            "b_call_under_way": under_way,
+        }
+        if finished:
+            bound |= {"b_exit_reason": finished[enrolment_id], "b_finished_at": now}
+        await session.execute(_STORE_ONE_FINISHED if finished else _STORE_ONE, bound)
+        # As the statement for several does (its CASEs cannot be evaluated in Python): the
+        # row's fields are expired on an object the session holds, never left stale.
+        held = session.sync_session.identity_map.get(identity_key(SequenceContact, enrolment_id))
+        if held is not None:
+            session.expire(held, _STORED)
         return
     ids = SequenceContact.id
 

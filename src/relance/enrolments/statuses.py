@@ -34,7 +34,7 @@ it is finished by the next change that applies.
 import enum
 import uuid
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -102,13 +102,16 @@ async def refresh(
     *,
     enrolment_ids: Collection[uuid.UUID],
     newly_active: Collection[uuid.UUID] = (),
+    events_before: Sequence[outbox.NewEvent] = (),
 ) -> dict[uuid.UUID, str | None]:
     """Recompute and store the status of these sequence contacts, move the status counts
     of the active ones and record a ``status_changed`` event for each active one whose
     status moved, in a fixed number of statements; ``newly_active`` rows were just made
     active, so that no count holds them yet (their ``added`` event carries their status).
-    Returns each row's status."""
+    ``events_before`` (those of the change that moved them, a call's) are recorded first,
+    with the same statements. Returns each row's status."""
     if not enrolment_ids:
+        await outbox.record(session, events_before)
         return {}
     rows = await repository.status_facts(
         session, enrolment_ids=enrolment_ids, under_way=[s.value for s in UNDER_WAY]
@@ -116,7 +119,7 @@ async def refresh(
     changed: dict[uuid.UUID, tuple[str | None, int, datetime | None, bool]] = {}
     finished: dict[uuid.UUID, str] = {}
     current: dict[uuid.UUID, str | None] = {}
-    moved: list[outbox.NewEvent] = []
+    moved: list[outbox.NewEvent] = list(events_before)
     deltas: counts.StatusDeltas = Counter()
     for row in rows:
         status = derive(

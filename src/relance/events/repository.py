@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.models_webhooks import Event, WebhookDelivery, WebhookEndpoint
@@ -13,6 +13,11 @@ from relance.db.models_webhooks import Event, WebhookDelivery, WebhookEndpoint
 _EVENTS = Event.__table__
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.position)
 _INSERT_DELIVERIES = insert(WebhookDelivery.__table__)
+# Read with every change that records an event: built once, its values bound at execution.
+_ENDPOINTS = select(
+    WebhookEndpoint.id, WebhookEndpoint.workspace_id, WebhookEndpoint.event_types
+).where(WebhookEndpoint.workspace_id.in_(bindparam("workspace_ids", expanding=True)))
+_ENDPOINT = _ENDPOINTS.where(WebhookEndpoint.id == bindparam("endpoint_id"))
 
 
 async def insert_events(session: AsyncSession, rows: list[dict]) -> dict[uuid.UUID, int]:
@@ -26,12 +31,13 @@ async def endpoints_of(
 ) -> list[Row]:
     """The endpoints of these workspaces (or the one named), as (id, workspace_id,
     event_types) rows."""
-    statement = select(
-        WebhookEndpoint.id, WebhookEndpoint.workspace_id, WebhookEndpoint.event_types
-    ).where(WebhookEndpoint.workspace_id.in_(list(workspace_ids)))
-    if endpoint_id is not None:
-        statement = statement.where(WebhookEndpoint.id == endpoint_id)
-    return list((await session.execute(statement)).all())
+    if endpoint_id is None:
+        rows = await session.execute(_ENDPOINTS, {"workspace_ids": list(workspace_ids)})
+    else:
+        rows = await session.execute(
+            _ENDPOINT, {"workspace_ids": list(workspace_ids), "endpoint_id": endpoint_id}
+        )
+    return list(rows.all())
 
 
 async def insert_deliveries(session: AsyncSession, rows: list[dict]) -> None:
