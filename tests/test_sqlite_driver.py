@@ -1,5 +1,6 @@
-"""SQLite's driver (``db.sqlite_driver``): one call on aiosqlite's thread per statement,
-and everything SQLAlchemy reads from a cursor as its own adapter gave it."""
+"""SQLite's driver (``db.sqlite_driver``): quick reads on the event loop, at most one call
+on aiosqlite's thread per statement otherwise, and everything SQLAlchemy reads from a
+cursor as its own adapter gave it."""
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
+
+from relance.db import sqlite_driver
 from sqlalchemy import exc, text
 
 from relance.db.engine import count_statements
@@ -40,17 +43,51 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-async def test_a_read_transaction_is_a_call_per_statement_with_no_rollback_after_its_commit(
-    sqlite: Database,
-) -> None:
+async def test_a_read_transaction_never_leaves_the_event_loop(sqlite: Database) -> None:
     async with sqlite.unscoped_session(write=False) as session:
         await session.execute(text("SELECT 1"))  # the pool's connection exists
     with thread_calls() as calls:
         async with sqlite.unscoped_session(write=False) as session:
-            await session.execute(text("SELECT count(*) FROM t"))
+            assert await session.scalar(text("SELECT count(*) FROM t")) == 0
             await session.execute(text("SELECT name FROM t"))
-    # BEGIN, the two statements, COMMIT: the pool's ROLLBACK on check-in has nothing to end.
-    assert len(calls) == 4, calls
+    # BEGIN, the two reads and the COMMIT on the loop; the pool's ROLLBACK has nothing to end.
+    assert calls == []
+
+
+async def test_a_write_transaction_sends_what_may_wait_to_the_thread(sqlite: Database) -> None:
+    async with sqlite.unscoped_session(write=False) as session:
+        await session.execute(text("SELECT 1"))
+    with thread_calls() as calls:
+        async with sqlite.unscoped_session(write=True) as session:
+            await session.execute(text("INSERT INTO t (name) VALUES ('w')"))
+            assert await session.scalar(text("SELECT count(*) FROM t")) == 1
+    # BEGIN IMMEDIATE (which may wait for the write lock), the INSERT and the COMMIT; the
+    # read between them ran on the loop, in the same transaction (it saw the INSERT).
+    assert calls == ["_run", "_run", "commit"], calls
+    async with sqlite.unscoped_session(write=False) as session:
+        assert await session.scalar(text("SELECT name FROM t")) == "w"
+
+
+async def test_a_read_that_outruns_the_budget_runs_again_on_the_thread(
+    sqlite: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Thousands of rows of a recursive count take far more than a microsecond.
+    monkeypatch.setattr(sqlite_driver, "INLINE_BUDGET_S", 0.000001)
+    monkeypatch.setattr(sqlite_driver, "_SLOW", set())
+    slow = text(
+        "SELECT count(*) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+        "WHERE i < 200000) SELECT i FROM n)"
+    )
+    async with sqlite.unscoped_session(write=True) as session:
+        await session.execute(text("INSERT INTO t (name) VALUES ('kept')"))
+        with thread_calls() as calls:
+            assert await session.scalar(slow) == 200000
+            assert await session.scalar(slow) == 200000
+        # Interrupted on the loop, the read left the transaction as it was.
+        assert await session.scalar(text("SELECT name FROM t")) == "kept"
+    # Each ran once on the thread: the first after its interrupted try, the second at once.
+    assert calls == ["_run", "_run"], calls
+    assert sqlite_driver._SLOW == {str(slow)}
 
 
 async def test_cursors_answer_as_sqlalchemy_expects(sqlite: Database) -> None:
@@ -87,7 +124,7 @@ async def test_a_failed_statement_raises_sqlalchemys_error_and_the_transaction_r
     assert found == 0
 
 
-async def test_an_api_read_makes_one_thread_call_per_statement(
+async def test_an_api_read_makes_no_thread_call_and_a_write_one_per_write(
     tenants, database, backend: str
 ) -> None:
     if backend != "sqlite":
@@ -99,5 +136,10 @@ async def test_an_api_read_makes_one_thread_call_per_statement(
     with count_statements(database.engine) as counter, thread_calls() as calls:
         response = await tenant.get(path)
     assert response.status_code == 200
-    # Each statement (BEGIN included) is one call; then the COMMIT.
-    assert len(calls) == counter.count + 1, (calls, counter.statements)
+    assert counter.count >= 3 and calls == [], (calls, counter.statements)
+    with count_statements(database.engine) as counter, thread_calls() as calls:
+        response = await tenant.patch(path, json={"name": "renamed"})
+    assert response.status_code == 200, response.text
+    writes = [s for s in counter.statements if not s.startswith(("SELECT", "BEGIN"))]
+    # BEGIN IMMEDIATE, each write, the COMMIT; the reads (the key's among them) on the loop.
+    assert writes and len(calls) == 1 + len(writes) + 1, (calls, counter.statements)
