@@ -106,6 +106,25 @@ async def test_the_scope_filters_reads_updates_and_joins(tenants, database) -> N
         await session.rollback()
 
 
+async def test_a_statement_built_once_is_filtered_to_each_session_that_runs_it(tenants, database) -> None:
+    """The scope's filters are kept with a statement between its executions, their values
+    bound from each session's own scope: tenants taking turns on one statement (built once,
+    as the repositories' are) each see only their own rows, an UPDATE included."""
+    a = await tenants.create()
+    b = await tenants.create()
+    await seed(a, 0)
+    await seed(b, 0)
+    contacts = select(Contact.workspace_id).where(Contact.first_name.is_not(None))
+    loads = update(SequenceAssignee).values(active_load=SequenceAssignee.active_load)
+    for tenant in (a, b, a, b):
+        mine = uuid.UUID(tenant.workspace_id)
+        scope = TenantScope(uuid.UUID(tenant.organization_id), Plan.EXPERT, (mine,))
+        async with database.scoped_session(scope) as session:
+            assert set(await session.scalars(contacts)) == {mine}
+            assert (await session.execute(loads)).rowcount == 3
+            await session.rollback()
+
+
 async def test_core_reads_are_scoped_or_refused(tenants, database) -> None:
     """A Core SELECT (rows, not ORM objects) bypasses the ORM's loader criteria: one built by
     ``scoped`` is filtered in every SELECT of it, subqueries and joins included, and any

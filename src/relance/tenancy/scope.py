@@ -37,7 +37,6 @@ _WORKSPACE_IDS = "relance_scope_workspace_ids"
 _ORGANIZATION_ID = "relance_scope_organization_id"
 T = TypeVar("T", bound=tuple[Any, ...])
 _UNSCOPED_KEY = "relance_unscoped"
-_CRITERIA_KEY = "relance_scope_criteria"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,6 @@ def bind_scope(session: AsyncSession, scope: TenantScope) -> None:
     info = session.sync_session.info
     info.pop(_UNSCOPED_KEY, None)
     info[_SCOPE_KEY] = scope
-    info.pop(_CRITERIA_KEY, None)
 
 
 def mark_unscoped(session: AsyncSession) -> None:
@@ -83,54 +81,86 @@ def scope_of(session: AsyncSession) -> TenantScope:
 def _apply_scope(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if state.is_column_load or state.is_relationship_load:
-        return  # the parent query was filtered already
     info = state.session.info
     scope: TenantScope | None = info.get(_SCOPE_KEY)
     if scope is None:
         if info.get(_UNSCOPED_KEY):
             return
         raise UnscopedQuery("query on a session with neither a tenant scope nor mark_unscoped()")
-    workspace_ids = scope.workspace_ids
-    organization_id = scope.organization_id
+    # The filters' values, bound at every execution: loads of columns and relationships
+    # included, which carry the filters of the query that loaded their object.
+    values = {_WORKSPACE_IDS: list(scope.workspace_ids), _ORGANIZATION_ID: scope.organization_id}
+    parameters: Any = state.parameters
+    if isinstance(parameters, list):
+        state.parameters = [{**p, **values} for p in parameters]
+    else:
+        state.parameters = {**(parameters or {}), **values}
+    if state.is_column_load or state.is_relationship_load:
+        return  # the parent query was filtered already
     if not state.is_orm_statement:
         if not (state.is_select and state.execution_options.get(_CORE_SCOPED)):
             raise UnscopedQuery("a Core statement not built by scoped() would bypass the scope")
-        state.parameters = {
-            **(state.parameters or {}),  # type: ignore[dict-item]
-            _WORKSPACE_IDS: list(workspace_ids),
-            _ORGANIZATION_ID: organization_id,
-        }
         return
-    criteria = info.get(_CRITERIA_KEY)
-    if criteria is None:
-        criteria = info[_CRITERIA_KEY] = _loader_criteria(scope)
-    state.statement = state.statement.options(*criteria)
+    state.statement = _with_criteria(state.statement)
 
 
-def _loader_criteria(scope: TenantScope) -> tuple[Any, ...]:
-    """The ORM filters of ``scope``, built at a session's first ORM statement and kept for
-    the others (a page read in Core alone never builds them): lambdas, so that SQLAlchemy
-    caches them by place and binds their values at each execution."""
-    workspace_ids = scope.workspace_ids
-    organization_id = scope.organization_id
+def _loader_criteria() -> tuple[Any, ...]:
+    """The ORM filters of every scope, built once: they name their values as parameters
+    (``_WORKSPACE_IDS``, ``_ORGANIZATION_ID``), which ``_apply_scope`` binds from the
+    session's scope at each execution, so that they hold no tenant's values themselves."""
+
+    def workspaces() -> Any:
+        return bindparam(_WORKSPACE_IDS, expanding=True)
+
+    def organization() -> Any:
+        return bindparam(_ORGANIZATION_ID)
+
     return (
         with_loader_criteria(
             WorkspaceOwned,
-            lambda cls: cls.workspace_id.in_(workspace_ids),
+            lambda cls: cls.workspace_id.in_(workspaces()),
             include_aliases=True,
+            track_closure_variables=False,
         ),
         with_loader_criteria(
             OrganizationOwned,
-            lambda cls: cls.organization_id == organization_id,
+            lambda cls: cls.organization_id == organization(),
             include_aliases=True,
+            track_closure_variables=False,
         ),
         with_loader_criteria(
-            Workspace, lambda cls: cls.id.in_(workspace_ids), include_aliases=True
+            Workspace,
+            lambda cls: cls.id.in_(workspaces()),
+            include_aliases=True,
+            track_closure_variables=False,
         ),
-        with_loader_criteria(Organization, lambda cls: cls.id == organization_id),
-        with_loader_criteria(ApiKey, lambda cls: cls.organization_id == organization_id),
+        with_loader_criteria(
+            Organization, lambda cls: cls.id == organization(), track_closure_variables=False
+        ),
+        with_loader_criteria(
+            ApiKey, lambda cls: cls.organization_id == organization(), track_closure_variables=False
+        ),
     )
+
+
+_CRITERIA = _loader_criteria()
+# Each statement with the filters added, kept for the next execution of the same statement
+# (one built once, at import): adding them makes a new statement, whose cache key
+# SQLAlchemy computes again, walking all of it, on every execution. Bounded: statements
+# built per request pass through it and are dropped when it fills up.
+_FILTERED: dict[int, tuple[Any, Any]] = {}
+_FILTERED_MAX = 512
+
+
+def _with_criteria(statement: Any) -> Any:
+    kept = _FILTERED.get(id(statement))
+    if kept is not None and kept[0] is statement:
+        return kept[1]
+    filtered = statement.options(*_CRITERIA)
+    if len(_FILTERED) >= _FILTERED_MAX:
+        _FILTERED.clear()
+    _FILTERED[id(statement)] = (statement, filtered)  # holds it: its id is not reused
+    return filtered
 
 
 def scoped(statement: Select[T]) -> Select[T]:
