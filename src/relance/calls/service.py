@@ -20,7 +20,7 @@ from relance.calls.repository import CallFilters
 from relance.contacts import do_not_call_repository
 from relance.contacts import repository as contacts_repository
 from relance.db.models import Call, PhoneNumber, Sequence, SequenceContact
-from relance.db.types import truncate_to_ms, utcnow
+from relance.db.types import new_id, truncate_to_ms, utcnow
 from relance.enrolments import repository as enrolments_repository
 from relance.enrolments import service as enrolments
 from relance.enrolments import statuses
@@ -86,6 +86,7 @@ async def create(
             "not a member of the sequence's workspace", at=("workspace_membership_id",)
         )
     call = Call(
+        id=new_id(),
         workspace_id=sequence.workspace_id,
         sequence_id=sequence.id,
         contact_id=contact_id,
@@ -115,6 +116,7 @@ async def claim(
     of the enrolment it holds locked (``calls.queue``), which has checked what ``create``
     checks in the statement that found it."""
     call = Call(
+        id=new_id(),
         workspace_id=sequence.workspace_id,
         sequence_id=sequence.id,
         contact_id=contact_id,
