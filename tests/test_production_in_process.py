@@ -277,3 +277,15 @@ def test_the_log_format_is_chosen_by_setting(log_format) -> None:
     else:
         assert "hello" in first and "answer=42" in first and not first.startswith("{")
         assert "from uvicorn" in second
+
+
+def test_the_log_cuts_a_long_statement_and_says_how_long_it_was() -> None:
+    from sqlalchemy.exc import StatementError
+
+    from relance.api.faults import SQL_LOGGED_CHARS, _describe
+
+    statement = "INSERT INTO t (a) VALUES " + ", ".join("(?)" for _ in range(100_000))
+    described = _describe(StatementError("failed", statement, None, ValueError("x")))
+    assert described["sql"] == f"{statement[:SQL_LOGGED_CHARS]}… ({len(statement)} characters)"
+    short = _describe(StatementError("failed", "SELECT 1", None, ValueError("x")))
+    assert short["sql"] == "SELECT 1"

@@ -114,17 +114,26 @@ class Faults:
         await response(scope, receive, send)
 
 
+# A statement is logged up to this many characters: a batch's expanded IN list or its
+# multi-row INSERT runs to hundreds of kilobytes, which would make one line of the log.
+SQL_LOGGED_CHARS = 2000
+
+
 def _describe(error: Exception) -> dict[str, str | None]:
     """What the log says of an unexpected error: its type, where it was raised, and for a
-    database error its SQL and SQLSTATE. Never its message: a driver quotes the values it
-    could not bind there (tenants' names and emails), and other messages may hold a body.
+    database error its SQL (cut at ``SQL_LOGGED_CHARS``, saying how long it was) and
+    SQLSTATE. Never its message: a driver quotes the values it could not bind there
+    (tenants' names and emails), and other messages may hold a body.
     """
     described: dict[str, str | None] = {
         "error": type(error).__qualname__,
         "traceback": "".join(traceback.format_tb(error.__traceback__)),
     }
     if isinstance(error, StatementError):
-        described["sql"] = error.statement
+        sql = error.statement or ""
+        if len(sql) > SQL_LOGGED_CHARS:
+            sql = f"{sql[:SQL_LOGGED_CHARS]}… ({len(sql)} characters)"
+        described["sql"] = sql
         described["sqlstate"] = getattr(error.orig, "sqlstate", None)
     return described
 
