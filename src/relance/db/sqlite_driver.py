@@ -17,7 +17,8 @@ times what a read of a few rows by key costs SQLite. What may run there:
   waits for a writer, so neither waits on anything but the disk;
 - within a budget (``INLINE_BUDGET_S``): SQLite's progress handler interrupts a read that
   outruns it, which leaves the transaction as it was, and the read runs again on the
-  thread, where every later run of that statement goes (``_SLOW``, by its text);
+  thread, where the runs of that statement go for a while (``_SLOW``, by its text; a
+  read that was only unlucky, on a machine busy at that moment, comes back);
 - the COMMIT of a transaction that ran nothing else (a read's, which writes nothing).
 
 Everything that can wait for the write lock or write to disk (``BEGIN IMMEDIATE``, the
@@ -74,9 +75,11 @@ def _run(
 # often (in SQLite's virtual machine instructions) the progress handler looks at the clock.
 INLINE_BUDGET_S = 0.002
 _PROGRESS_EVERY = 1000
-# The texts of reads that outran the budget once (bounded: cleared when it fills up).
-_SLOW: set[str] = set()
+# The texts of reads that outran the budget, with when to try them on the loop again
+# (bounded: cleared when it fills up).
+_SLOW: dict[str, float] = {}
 _SLOW_MAX = 1024
+_SLOW_FOR_S = 10.0
 
 
 def _may_run_inline(operation: str) -> bool:
@@ -98,7 +101,7 @@ def _run_inline(
             raise
         if len(_SLOW) >= _SLOW_MAX:
             _SLOW.clear()
-        _SLOW.add(operation)
+        _SLOW[operation] = time.monotonic() + _SLOW_FOR_S
         return None
     finally:
         raw.set_progress_handler(None, 0)
@@ -128,7 +131,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             done = None
             if many or not _may_run_inline(operation):
                 adapted.left_the_loop = True
-            elif operation not in _SLOW:
+            elif _SLOW.get(operation, 0.0) < time.monotonic():
                 done = _run_inline(connection._conn, operation, parameters)
             if done is None:
                 done = await connection._execute(
