@@ -4,6 +4,7 @@ exact rate-limit headers and metrics across workers, the JSON log line."""
 import asyncio
 import json
 import os
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -99,22 +100,30 @@ async def test_sigterm_lets_every_request_under_way_finish(tmp_path: Path) -> No
                                             extensions={"trace": trace})  # fmt: skip
                 return created
 
-            tasks = [asyncio.create_task(add_batch(n)) for n in range(32)]
-            # Every request sent whole and its connection accepted by the server (on a busy
-            # machine that takes longer than on an idle one: a connection the server has not
-            # accepted when it stops listening is refused, as it should be), then time for
-            # the server to read them: most are still queued behind SQLite's lock.
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and (
-                sent < len(tasks) or server.accepted_connections() < len(tasks)
-            ):
-                await asyncio.sleep(0.01)
-            assert sent == len(tasks)
-            await asyncio.sleep(0.3)
-            pending_at_signal = sum(not task.done() for task in tasks)
-            server.terminate()
+            # SQLite's write lock held here, so that every batch is still waiting for it when
+            # the signal comes, however fast the server: requests under way, for certain.
+            lock = sqlite3.connect(tmp_path / "relance.db", isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")
+            try:
+                tasks = [asyncio.create_task(add_batch(n)) for n in range(32)]
+                # Every request sent whole and its connection accepted by the server (on a
+                # busy machine that takes longer than on an idle one: a connection the server
+                # has not accepted when it stops listening is refused, as it should be).
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and (
+                    sent < len(tasks) or server.accepted_connections() < len(tasks)
+                ):
+                    await asyncio.sleep(0.01)
+                assert sent == len(tasks)
+                await asyncio.sleep(0.3)
+                pending_at_signal = sum(not task.done() for task in tasks)
+                server.terminate()
+                await asyncio.sleep(0.5)  # the server stops listening, its requests wait on
+            finally:
+                lock.rollback()
+                lock.close()
             answers = await asyncio.gather(*tasks)
-        assert pending_at_signal > 0
+        assert pending_at_signal == len(tasks)
         assert [a.status_code for a in answers] == [201] * 32
         # uvicorn ends by re-raising the signal it handled, once shut down cleanly.
         assert await asyncio.to_thread(server.wait, 30) in (0, -15)
