@@ -14,7 +14,8 @@ to the thread and back costs about a quarter of a millisecond on these machines,
 times what a read of a few rows by key costs SQLite. What may run there:
 
 - a ``SELECT``, and a deferred ``BEGIN`` (which takes no lock). Under WAL a reader never
-  waits for a writer, so neither waits on anything but the disk;
+  waits for a writer, so neither waits on anything but the disk (and, rarely, on another
+  process rebuilding the WAL's index after a crash, which SQLite's busy timeout bounds);
 - within a budget (``INLINE_BUDGET_S``): SQLite's progress handler interrupts a read that
   outruns it, which leaves the transaction as it was, and the read runs again on the
   thread, where the runs of that statement go for a while (``_SLOW``, by its text; a
