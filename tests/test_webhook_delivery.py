@@ -322,3 +322,28 @@ async def test_the_readme_receiver_verifies_and_deduplicates_what_relance_sends(
         await sender.close()
         server.shutdown()
         server.server_close()
+
+
+async def test_a_backlog_goes_out_as_fast_as_the_receiver_answers_not_one_message_per_poll(
+    tenants, receiver, database
+) -> None:
+    """An endpoint gets one message at a time: the dispatcher looks again as soon as an
+    attempt ends, not a poll interval later, which would cap a backlog at one per poll."""
+    tenant = await tenants.create()
+    await hook(tenant, receiver, "/burst", events=["sequence_contact.added"])
+    contacts = await tenant.contacts(12)
+    await tenant.sequence(contact_ids=contacts)
+    sender = dispatcher(database, webhook_poll_s=30.0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(receiver.at("/burst")) < 12:
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
+        await sender.drain()
+        await sender.close()
+    recorded = [e["id"] for e in await events(tenant) if e["type"] == "sequence_contact.added"]
+    assert [r.webhook_id for r in receiver.at("/burst")] == recorded

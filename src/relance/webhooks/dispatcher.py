@@ -11,6 +11,9 @@ once, and a receiver deduplicates by that id.
 
 An endpoint gets one message at a time, the oldest first; a message that fails waits for
 its retry and holds those behind it (so that a receiver sees a contact's events in order).
+An idle dispatcher looks for due messages every ``RELANCE_WEBHOOK_POLL_S``, and at once
+when one of its attempts ends: the endpoint's next message is then due, and a backlog
+goes out as fast as the receiver answers, not one message per poll.
 A 2xx within the timeout is delivered; anything else is a failed attempt, retried after
 the schedule's next delay (with up to 10% jitter), ``failed`` once the schedule is done.
 A 410 disables the endpoint (``gone``) at once.
@@ -90,21 +93,37 @@ class Dispatcher:
             timeout=settings.webhook_timeout_s, follow_redirects=False, trust_env=False
         )
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Set when an attempt ends (``_attempt``): its endpoint's next message may be due.
+        self._attempt_ended = asyncio.Event()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Claim and send until ``stop`` is set (or the task is cancelled)."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
+            # Cleared before the round, so that an attempt ending during it is not missed.
+            self._attempt_ended.clear()
             try:
                 claimed = await self.round()
             except Exception as error:  # the database away: try again after a pause
                 log.warning("webhook_claim_failed", error=repr(error))
                 claimed = 0
+                self._attempt_ended.clear()  # a pause, whatever ended meanwhile
             if claimed == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_s)
-                except TimeoutError:
-                    pass
+                await self._pause(stop)
+
+    async def _pause(self, stop: asyncio.Event) -> None:
+        """Until the poll interval has passed, ``stop`` is set or an attempt ends."""
+        waits = {
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._attempt_ended.wait()),
+        }
+        try:
+            await asyncio.wait(
+                waits, timeout=self.settings.webhook_poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def round(self) -> int:
         """Claim what is due (up to the free concurrency) and start sending it; how many."""
@@ -139,6 +158,12 @@ class Dispatcher:
         await self._client.aclose()
 
     async def _attempt(self, claimed: repository.Claimed) -> None:
+        try:
+            await self._attempt_once(claimed)
+        finally:
+            self._attempt_ended.set()
+
+    async def _attempt_once(self, claimed: repository.Claimed) -> None:
         status_code, error = await self._send(claimed)
         at = utcnow()
         delivered = status_code is not None and 200 <= status_code < 300
