@@ -85,19 +85,17 @@ async def create(
         raise ValidationFailed(
             "not a member of the sequence's workspace", at=("workspace_membership_id",)
         )
-    call = Call(
-        id=new_id(),
-        workspace_id=sequence.workspace_id,
-        sequence_id=sequence.id,
+    call = _new_call(
+        sequence,
         contact_id=contact_id,
         phone_number_id=phone_number_id,
         workspace_membership_id=workspace_membership_id,
         status=status,
+        started_at=started_at,
+        ended_at=ended_at,
         recording_url=recording_url,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    _move(call, status, started_at=started_at, ended_at=ended_at, now=now)
     await _insert(session, call, enrolment_id=enrolment.id)
     return call
 
@@ -115,6 +113,31 @@ async def claim(
     """The queue's claim: a QUEUED call to a number the queue found callable, for the rep
     of the enrolment it holds locked (``calls.queue``), which has checked what ``create``
     checks in the statement that found it."""
+    call = _new_call(
+        sequence,
+        contact_id=contact_id,
+        phone_number_id=phone_number_id,
+        workspace_membership_id=workspace_membership_id,
+        status=CallStatus.QUEUED,
+        now=now,
+    )
+    await _insert(session, call, enrolment_id=enrolment_id)
+    return call
+
+
+def _new_call(
+    sequence: Sequence,
+    *,
+    contact_id: uuid.UUID,
+    phone_number_id: uuid.UUID,
+    workspace_membership_id: uuid.UUID,
+    status: CallStatus,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    recording_url: str | None = None,
+    now: datetime,
+) -> Call:
+    """A call of the sequence not stored yet, its times stamped as ``_move`` does."""
     call = Call(
         id=new_id(),
         workspace_id=sequence.workspace_id,
@@ -122,12 +145,12 @@ async def claim(
         contact_id=contact_id,
         phone_number_id=phone_number_id,
         workspace_membership_id=workspace_membership_id,
-        status=CallStatus.QUEUED,
+        status=status,
+        recording_url=recording_url,
         created_at=now,
         updated_at=now,
     )
-    _move(call, CallStatus.QUEUED, started_at=None, ended_at=None, now=now)
-    await _insert(session, call, enrolment_id=enrolment_id)
+    _move(call, status, started_at=started_at, ended_at=ended_at, now=now)
     return call
 
 
