@@ -1,4 +1,5 @@
-"""aiosqlite as SQLAlchemy's DBAPI, one thread hop per statement instead of four.
+"""aiosqlite as SQLAlchemy's DBAPI: no thread hop for a quick read, one for any other
+statement (SQLAlchemy's own adapter makes four).
 
 aiosqlite runs each call of a sqlite3 connection on the connection's own thread, and
 each call is a round trip between the event loop and that thread. SQLAlchemy's adapter
@@ -109,7 +110,8 @@ def _run_inline(
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
-    """A client-side cursor whose every statement is one call on aiosqlite's thread."""
+    """A client-side cursor: each statement runs on the loop (a quick read) or as one call
+    on aiosqlite's thread."""
 
     __slots__ = ()
 
