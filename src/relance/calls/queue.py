@@ -11,6 +11,9 @@ The created call (QUEUED) is the claim: a contact with a call under way is not c
 Claims are taken under the rep's assignee row, locked until commit, so that one rep's
 concurrent requests take turns and each sees the calls the ones before created; reps'
 contacts are disjoint, so reps never wait for each other (SQLite serializes writers).
+The candidate's own row is read locked too, so that a concurrent removal of it finishes
+first, or waits for the claim; the queue's query has checked all that ``POST /v1/calls``
+checks, and ``calls.claim`` does not check it again.
 """
 
 import math
