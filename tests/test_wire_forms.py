@@ -1,40 +1,84 @@
-"""The times a page reads from its JSON are written as the API writes every time, from
-the text alone (``db.dialect.json_timestamp_iso``), for each database's form of it."""
+"""What the database writes into a page's JSON (``db.dialect``'s ``json_*``) is what the
+API writes everywhere else: its times as ``format_timestamp`` writes them, its durations
+as ``seconds_between`` counts them, its ids hyphenated, on each database."""
 
-from datetime import UTC, datetime
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
-from hypothesis import strategies as st
+from sqlalchemy import Boolean, Uuid, bindparam, select
 
-from relance.api.schemas import format_iso_timestamp, format_timestamp
-from relance.db.dialect import json_timestamp, json_timestamp_iso
+from relance.api.schemas import format_timestamp
+from relance.calls.service import seconds_between
+from relance.db.dialect import json_bool, json_timestamp, json_uuid, json_whole_seconds
+from relance.db.types import UTCDateTime, truncate_to_ms
 
-# Stored times are whole milliseconds (db.types), of any year the API accepts.
-moments = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
-    lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)
-)
-
-
-def sqlite_text(moment: datetime) -> str:
-    """How SQLite stores a UTCDateTime, and so writes it into JSON."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f").rjust(26, "0")
-
-
-def postgresql_text(moment: datetime) -> str:
-    """How PostgreSQL writes a timestamp into JSON: ISO, the fraction's trailing zeros
-    dropped, no fraction at all when it is zero."""
-    text = moment.isoformat()
-    return text.rstrip("0").rstrip(".") if "." in text else text
+EDGES = [
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
+    datetime(2024, 2, 29, 0, 0, tzinfo=UTC),
+    datetime(2026, 11, 30, 10, 0, 0, 100000, tzinfo=UTC),
+    datetime(2026, 11, 30, 10, 0, 0, 120000, tzinfo=UTC),
+    datetime(2026, 11, 30, 10, 0, 59, 999000, tzinfo=UTC),
+]
 
 
-@given(moments)
-def test_a_time_from_the_json_of_either_database_is_written_as_the_api_writes_times(
-    moment: datetime,
+def moments(count: int, seed: int) -> list[datetime]:
+    """Stored times (whole milliseconds) of any year the API accepts, and the edges."""
+    rng, span = random.Random(seed), (datetime(9999, 12, 31) - datetime(1, 1, 1)).total_seconds()
+    drawn = [
+        truncate_to_ms(datetime(1, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.random() * span))
+        for _ in range(count)
+    ]
+    return EDGES + drawn
+
+
+async def test_the_database_writes_times_as_the_api_writes_them(database, backend) -> None:
+    times = moments(200, seed=1)
+    columns = [
+        json_timestamp(backend, bindparam(f"t{i}", type_=UTCDateTime())) for i in range(len(times))
+    ]
+    async with database.engine.connect() as connection:
+        row = (
+            await connection.execute(select(*columns), {f"t{i}": t for i, t in enumerate(times)})
+        ).one()
+    assert list(row) == [format_timestamp(t) for t in times]
+
+
+async def test_the_database_counts_whole_seconds_as_the_api_counts_them(database, backend) -> None:
+    rng = random.Random(2)
+    starts = moments(100, seed=3)[2:-1]  # room after each for a call of up to a day
+    lengths = [0, 999, 1000, 1001, 59_999, 86_400_000] + [
+        rng.randrange(0, 86_400_000) for _ in starts
+    ]
+    pairs = [(s, s + timedelta(milliseconds=n)) for s, n in zip(starts, lengths, strict=False)]
+    columns = [
+        json_whole_seconds(
+            backend,
+            bindparam(f"s{i}", type_=UTCDateTime()),
+            bindparam(f"e{i}", type_=UTCDateTime()),
+        )
+        for i in range(len(pairs))
+    ]
+    values = {}
+    for i, (started, ended) in enumerate(pairs):
+        values[f"s{i}"], values[f"e{i}"] = started, ended
+    async with database.engine.connect() as connection:
+        row = (await connection.execute(select(*columns), values)).one()
+    assert list(row) == [seconds_between(started, ended) for started, ended in pairs]
+
+
+async def test_the_database_writes_ids_and_booleans_as_the_api_writes_them(
+    database, backend
 ) -> None:
-    expected = format_timestamp(moment.replace(tzinfo=UTC))
-    for text in (sqlite_text(moment), postgresql_text(moment)):
-        assert json_timestamp(text) == moment.replace(tzinfo=UTC)
-        assert format_iso_timestamp(json_timestamp_iso(text)) == expected, text
+    ids = [uuid.uuid4() for _ in range(20)]
+    columns = [json_uuid(backend, bindparam(f"u{i}", type_=Uuid())) for i in range(len(ids))]
+    flags = [json_bool(backend, bindparam(f"b{i}", type_=Boolean())) for i in range(2)]
+    values = {f"u{i}": u for i, u in enumerate(ids)} | {"b0": True, "b1": False}
+    async with database.engine.connect() as connection:
+        row = (await connection.execute(select(*columns, *flags), values)).one()
+    assert [str(value) for value in row[: len(ids)]] == [str(u) for u in ids]
+    assert [str(value).lower() for value in row[len(ids) :]] == ["true", "false"]
 
 
 async def test_the_list_shows_each_call_as_the_call_itself_shows_it(tenants) -> None:

@@ -3,13 +3,19 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy import insert as core_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.dialect import json_rows, json_timestamp_iso, json_uuid, read_json_rows
+from relance.db.dialect import (
+    json_array_agg,
+    json_object,
+    json_timestamp,
+    json_uuid,
+    json_whole_seconds,
+)
 from relance.db.models import Call
 
 
@@ -73,17 +79,6 @@ async def page(
     return total or 0, list(rows)
 
 
-class PageCall(NamedTuple):
-    """A call of a list item; its times in ISO 8601 at the millisecond, UTC, without the
-    offset (``json_timestamp_iso``)."""
-
-    id: str  # hyphenated (``json_uuid``)
-    status: str
-    started_at: str | None
-    ended_at: str | None
-    created_at: str
-
-
 # The list shows each contact's latest calls in the sequence, and how many it has: an item
 # stays this small however long the contact's history grows (README, "Bounds").
 LATEST_CALLS = 20
@@ -91,7 +86,8 @@ LATEST_CALLS = 20
 
 def calls_json(dialect: str, sequence_id: Any, contact_id: ColumnElement) -> ScalarSelect:
     """For a page's statement: the latest ``LATEST_CALLS`` calls in the sequence of the
-    contact ``contact_id`` names, newest first, as one JSON value (``read_calls``)."""
+    contact ``contact_id`` names, newest first, as the wire's JSON array of the list's
+    calls (``SequenceContactCallDto``)."""
     calls = Call.__table__.c
     newest_first = [calls.created_at.desc(), calls.id.desc()]
     latest = (
@@ -102,10 +98,19 @@ def calls_json(dialect: str, sequence_id: Any, contact_id: ColumnElement) -> Sca
         .correlate_except(Call.__table__)  # the contact is the enclosing statement's
         .subquery()
     ).c
-    columns = [latest.id, latest.status, latest.started_at, latest.ended_at, latest.created_at]
-    return select(
-        json_rows(dialect, columns, [latest.created_at.desc(), latest.id.desc()])
-    ).scalar_subquery()
+    call = json_object(
+        dialect,
+        {
+            "id": json_uuid(dialect, latest.id),
+            "status": latest.status,
+            "startedAt": json_timestamp(dialect, latest.started_at),
+            "endedAt": json_timestamp(dialect, latest.ended_at),
+            "durationSeconds": json_whole_seconds(dialect, latest.started_at, latest.ended_at),
+            "createdAt": json_timestamp(dialect, latest.created_at),
+        },
+    )
+    order = [latest.created_at.desc(), latest.id.desc()]
+    return select(json_array_agg(dialect, call, order)).scalar_subquery()
 
 
 def call_count(sequence_id: Any, contact_id: ColumnElement) -> ScalarSelect:
@@ -117,18 +122,3 @@ def call_count(sequence_id: Any, contact_id: ColumnElement) -> ScalarSelect:
         .where(calls.sequence_id == sequence_id, calls.contact_id == contact_id)
         .scalar_subquery()
     )
-
-
-def read_calls(dialect: str, value: str | None) -> list[PageCall]:
-    """What ``calls_json`` gave."""
-    rows = read_json_rows(dialect, value, key=lambda row: (row[4], row[0]), reverse=True)
-    return [
-        PageCall(
-            json_uuid(id_),
-            status,
-            json_timestamp_iso(started_at),
-            json_timestamp_iso(ended_at),
-            json_timestamp_iso(created_at),
-        )
-        for id_, status, started_at, ended_at, created_at in rows
-    ]

@@ -3,12 +3,11 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
-from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ScalarSelect, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.dialect import json_rows, json_uuid, read_json_rows
+from relance.db.dialect import json_array_agg, json_object, json_uuid
 from relance.db.models import Contact, PhoneNumber
 from relance.enrolments.repository import Lock, locked
 
@@ -67,28 +66,31 @@ async def phone_numbers_of(
     return by_contact
 
 
-class PageNumber(NamedTuple):
-    id: str  # hyphenated (``json_uuid``)
-    number: str
-    time_zones: str  # its zone key, as kept with it (``PhoneNumber.time_zones``)
-
-
 def numbers_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
     """For a page's statement: the numbers of the contact ``contact_id`` names, in its
-    order, as one JSON value (``read_numbers``)."""
+    order, as the wire's JSON array of ``PhoneNumberDto``."""
     numbers = PhoneNumber.__table__.c
-    columns = [numbers.id, numbers.number, numbers.position, numbers.time_zones]
+    rows = (
+        select(numbers.id, numbers.number, numbers.position)
+        .where(numbers.contact_id == contact_id)
+        .order_by(numbers.position)
+        .correlate_except(PhoneNumber.__table__)
+        .subquery()
+    ).c
+    number = json_object(dialect, {"id": json_uuid(dialect, rows.id), "number": rows.number})
+    return select(json_array_agg(dialect, number, [rows.position])).scalar_subquery()
+
+
+def zones_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
+    """For a page's statement: the zone keys of the contact's numbers
+    (``PhoneNumber.time_zones``) as one JSON array of strings, in an order that does not
+    matter: it is not shown."""
+    numbers = PhoneNumber.__table__.c
     return (
-        select(json_rows(dialect, columns, [numbers.position]))
+        select(json_array_agg(dialect, numbers.time_zones, [numbers.position]))
         .where(numbers.contact_id == contact_id)
         .scalar_subquery()
     )
-
-
-def read_numbers(dialect: str, value: str | None) -> list[PageNumber]:
-    """What ``numbers_json`` gave."""
-    rows = read_json_rows(dialect, value, key=lambda row: row[2])
-    return [PageNumber(json_uuid(id_), number, zones) for id_, number, _, zones in rows]
 
 
 async def insert_contacts(session: AsyncSession, rows: list[dict]) -> None:

@@ -2,12 +2,23 @@
 
 import functools
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any, overload
+from collections.abc import Sequence
+from typing import Any
 
 import orjson
-from sqlalchemy import String, Text, bindparam, cast, event, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import DBAPIError
@@ -101,66 +112,99 @@ def _adding_on_conflict(
     )
 
 
-def json_rows(dialect: str, columns: Sequence[Any], order_by: Sequence[Any]) -> Any:
-    """An aggregate of the group's rows as one JSON array of arrays of ``columns``, as
-    text, read back with ``read_json_rows``: ``json_agg(json_build_array(...) ORDER BY
-    ...)::text`` on PostgreSQL, ``json_group_array(json_array(...))`` on SQLite, which
-    before 3.44 cannot order inside an aggregate (``read_json_rows`` sorts its rows).
+# JSON built by the database itself, for a page that only shows what it reads: the page's
+# items come out of the statement as the wire's JSON text (``sequences.repository``), and
+# Python parses and formats nothing of them.
 
-    Text, not the driver's decoded JSON: asyncpg would decode it in the event loop, while
-    the page is read from text where it is shaped (off the loop, with orjson)."""
+
+def json_object(dialect: str, pairs: dict[str, Any]) -> Any:
+    """A JSON object of ``pairs`` (keys in this order): ``json_object`` on SQLite,
+    ``json_build_object`` on PostgreSQL (as text, where it is the statement's result:
+    ``json_text``). Its values are columns, ``json_*`` below, or nested objects."""
+    arguments = [part for key, value in pairs.items() for part in (_constant(key), value)]
     if dialect == "postgresql":
-        aggregate = func.json_agg(aggregate_order_by(func.json_build_array(*columns), *order_by))
-        return cast(aggregate, Text)
-    return func.json_group_array(func.json_array(*columns))
+        return func.json_build_object(*arguments)
+    return func.json_object(*arguments)
 
 
-def read_json_rows(
-    dialect: str, value: str | None, *, key: Callable[[list], Any], reverse: bool = False
-) -> list[list]:
-    """What ``json_rows`` returned (NULL for no rows on PostgreSQL). PostgreSQL's rows come
-    in the aggregate's order; SQLite's are sorted here by ``key`` (and ``reverse``), the
-    aggregate's ORDER BY in Python: SQLite compares text by its bytes (the BINARY
-    collation), in the order Python compares strings."""
-    if value is None:
-        return []
-    rows = orjson.loads(value)
-    return rows if dialect == "postgresql" else sorted(rows, key=key, reverse=reverse)
+def json_array_agg(dialect: str, element: Any, order_by: Sequence[Any]) -> Any:
+    """A JSON array of ``element`` over the rows of the enclosing SELECT, ordered by
+    ``order_by``, empty (never NULL) without rows. Select it FROM a subquery ordered by
+    the same columns: SQLite before 3.44 cannot order inside an aggregate, and takes the
+    rows of a subquery in its order (it keeps a subquery's ORDER BY under an aggregate that
+    depends on the order, as ``json_group_array`` does); PostgreSQL orders the aggregate."""
+    if dialect == "postgresql":
+        aggregate = func.json_agg(aggregate_order_by(element, *order_by))
+        return func.coalesce(aggregate, cast(_constant("[]"), postgresql.JSON))
+    return func.json_group_array(element)
 
 
-def json_uuid(value: str) -> str:
-    """A UUID as the database writes it into JSON (32 hex digits on SQLite, how it stores
-    them; the hyphenated form on PostgreSQL), in the hyphenated form, as text: a page
-    shows thousands of them, and parsing each into a ``uuid.UUID`` only to print it again
-    was most of a large page's time."""
-    if len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return value
+def json_nested(dialect: str, value: Any) -> Any:
+    """A scalar subquery's JSON (``json_array_agg``) as a value of a ``json_object``:
+    SQLite marks it as JSON again (a value may lose the mark on its way out of a
+    subquery, and would then be nested as a string)."""
+    return value if dialect == "postgresql" else func.json(value)
 
 
-@overload
-def json_timestamp(value: str) -> datetime: ...
-@overload
-def json_timestamp(value: str | None) -> datetime | None: ...
-def json_timestamp(value: str | None) -> datetime | None:
-    """A ``UTCDateTime`` as the database writes it into JSON: ``2026-12-01 10:30:00.123000``
-    on SQLite (how it stores them), ``2026-12-01T10:30:00.123`` on PostgreSQL; both UTC."""
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+def json_text(dialect: str, value: Any) -> Any:
+    """The statement's JSON result as text, which the page joins as it is: not decoded
+    into Python by the driver (asyncpg would decode ``json`` on the event loop)."""
+    return cast(value, Text) if dialect == "postgresql" else value
 
 
-@overload
-def json_timestamp_iso(value: str) -> str: ...
-@overload
-def json_timestamp_iso(value: str | None) -> str | None: ...
-def json_timestamp_iso(value: str | None) -> str | None:
-    """What ``json_timestamp`` reads, written as ``isoformat(timespec="milliseconds")``
-    writes it (UTC, without the offset), from the text alone: a page shows thousands of
-    them, and parsing each only to print it again was a third of encoding a page. Stored
-    times are whole milliseconds (``db.types``); PostgreSQL drops a fraction's trailing
-    zeros, and all of it when it is zero."""
-    if value is None:
-        return None
-    return f"{value[:10]}T{value[11:19]}.{value[20:23]:0<3}"
+def json_uuid(dialect: str, column: Any) -> Any:
+    """A UUID column as the wire shows it, hyphenated: SQLite stores 32 hex digits."""
+    if dialect == "postgresql":
+        return column
+    hyphenated: Any = func.substr(column, _number(1), _number(8))
+    for start, length in ((9, 4), (13, 4), (17, 4), (21, 12)):
+        part = func.substr(column, _number(start), _number(length))
+        hyphenated = hyphenated.op("||")(_constant("-")).op("||")(part)
+    return hyphenated
+
+
+def json_timestamp(dialect: str, column: Any) -> Any:
+    """A ``UTCDateTime`` column as ``api.schemas.format_timestamp`` writes it
+    (``2024-01-15T10:30:00.000Z``), NULL for NULL. Stored times are whole milliseconds
+    (``db.types``). asyncpg stores the first moment of year 1 (``datetime.min``) as
+    ``-infinity``, which PostgreSQL writes as no time at all."""
+    if dialect == "postgresql":
+        moment = case((column == _constant("-infinity"), _constant("0001-01-01")), else_=column)
+        return func.to_char(moment, _constant('YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), type_=Text)
+    return func.strftime(_constant("%Y-%m-%dT%H:%M:%fZ"), column, type_=Text)
+
+
+def json_whole_seconds(dialect: str, started: Any, ended: Any) -> Any:
+    """The whole seconds from ``started`` to ``ended``, rounded down (as
+    ``calls.service.seconds_between``), NULL if either is. A call never ends before it
+    starts (``calls.service``): SQLite's integer division, which truncates, rounds down."""
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", ended - started)), BigInteger)
+    milliseconds = _sqlite_milliseconds(ended) - _sqlite_milliseconds(started)
+    return milliseconds.self_group().op("/")(_number(1000))
+
+
+def _sqlite_milliseconds(column: Any) -> Any:
+    seconds = cast(func.strftime(_constant("%s"), column), BigInteger)
+    fraction = cast(func.substr(func.strftime(_constant("%f"), column), _number(4)), BigInteger)
+    return seconds * _number(1000) + fraction
+
+
+def json_bool(dialect: str, column: Any) -> Any:
+    """A boolean column as JSON's ``true`` or ``false``: SQLite stores 0 or 1."""
+    if dialect == "postgresql":
+        return column
+    return func.json(case((column, _constant("true")), else_=_constant("false")))
+
+
+def _constant(value: str) -> Any:
+    """A string of the code's own as an SQL literal, not a parameter."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
+
+
+def _number(value: int) -> Any:
+    """An integer of the code's own as an SQL literal, not a parameter."""
+    return literal_column(str(int(value)), BigInteger)
 
 
 async def lock_workspace_contacts(session: AsyncSession, workspace_id: uuid.UUID) -> None:

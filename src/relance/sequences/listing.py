@@ -2,59 +2,55 @@
 calls in the sequence.
 
 It shows what several features hold (contacts' numbers, tags, calls), so it sits above
-them, here, while ``relance.enrolments`` sits below them. The page is read-only: it is
-read as rows, never as ORM objects (``sequences.repository``).
+them, here, while ``relance.enrolments`` sits below them. The page is read-only: the
+database writes its items' JSON (``sequences.repository``); only what depends on the
+moment of the request is worked out here, in Python.
 """
 
-import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.calls import repository as calls_repository
-from relance.calls.repository import PageCall
-from relance.contacts import repository as contacts_repository
-from relance.contacts.repository import PageNumber
-from relance.db.dialect import dialect_name
 from relance.db.types import utcnow
 from relance.enrolments import states
 from relance.enrolments.service import sequence_not_found
 from relance.sequences import repository
 from relance.tags import repository as tags_repository
-from relance.tags.repository import PageTag
 
 
 @dataclass(frozen=True)
 class EnrolledContact:
-    """One item of the page: its row (``contacts_page``), with its numbers, tags and calls
-    read from the row's JSON when first asked, so that whoever shapes the page (off the
-    event loop, for a large one) also does the reading."""
+    """One item of the page: its row (``repository.contacts_page``), whose JSON the
+    database wrote, and what depends on the moment of the request, worked out here."""
 
     enrolment: Row
-    dialect: str
     policy: states.Policy
     now: datetime
 
-    @functools.cached_property
-    def phone_numbers(self) -> list[PageNumber]:
-        return contacts_repository.read_numbers(self.dialect, self.enrolment.numbers)
+    @property
+    def head(self) -> str:
+        """The item's JSON object up to ``state`` (``repository.contacts_page``)."""
+        return self.enrolment.head
 
-    @functools.cached_property
-    def tags(self) -> list[PageTag]:
-        return tags_repository.read_tags(self.dialect, self.enrolment.tags)
-
-    @functools.cached_property
-    def calls(self) -> list[PageCall]:
-        return calls_repository.read_calls(self.dialect, self.enrolment.calls)
+    @property
+    def tail(self) -> str:
+        """The item's JSON object from after ``pausedUntil`` to before ``nextCallableAt``."""
+        return self.enrolment.tail
 
     @property
     def state(self) -> str:
         """As of now: a pause whose time has come reads as active."""
         row = self.enrolment
         return states.effective_state(row.state, row.paused_until, self.now)
+
+    @property
+    def paused_until(self) -> datetime | None:
+        """Until when it is paused, if it is."""
+        return self.enrolment.paused_until if self.state == states.PAUSED else None
 
     @property
     def next_callable_at(self) -> datetime | None:
@@ -65,7 +61,7 @@ class EnrolledContact:
             paused_until=row.paused_until,
             attempts=row.attempts,
             last_attempt_at=row.last_attempt_at,
-            zone_keys=[n.time_zones for n in self.phone_numbers],  # kept, not parsed
+            zone_keys=orjson.loads(row.zones),
             now=self.now,
         )
 
@@ -110,5 +106,5 @@ async def list_contacts(
     policy = states.Policy.of(
         header.calling_window, header.max_attempts, header.retry_after_minutes
     )
-    dialect, now = dialect_name(session), now or utcnow()
-    return header.total, [EnrolledContact(row, dialect, policy, now) for row in rows]
+    now = now or utcnow()
+    return header.total, [EnrolledContact(row, policy, now) for row in rows]

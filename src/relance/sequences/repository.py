@@ -16,10 +16,8 @@ from sqlalchemy import (
     Row,
     Select,
     String,
-    Text,
     Uuid,
     bindparam,
-    cast,
     func,
     null,
     select,
@@ -27,8 +25,15 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.calls.repository import call_count, calls_json
-from relance.contacts.repository import numbers_json
-from relance.db.dialect import dialect_name
+from relance.contacts.repository import numbers_json, zones_json
+from relance.db.dialect import (
+    dialect_name,
+    json_nested,
+    json_object,
+    json_text,
+    json_timestamp,
+    json_uuid,
+)
 from relance.db.models import (
     Contact,
     Sequence,
@@ -226,13 +231,13 @@ async def contacts_page(
     state: str | None = None,
     now: datetime | None = None,
 ) -> list[Row]:
-    """A page of the sequence's ``total`` matching active contacts, oldest enrolment first,
-    as rows of the enrolment (``id``, ``status``, ``created_at``, ``assignee_id``), of
-    its contact (``contact_id``, ``first_name``, ``last_name``, ``email``, ``company``),
-    and of the contact's ``numbers``, the enrolment's ``tags`` and its latest ``calls`` in
-    the sequence, each one JSON value (read with ``contacts.repository.read_numbers``,
-    ``tags.repository.read_tags``, ``calls.repository.read_calls``), and how many calls it
-    has there (``call_count``): one statement.
+    """A page of the sequence's ``total`` matching active contacts, oldest enrolment first:
+    one statement, whose rows are each item's JSON as the wire shows it, with its contact,
+    numbers, tags, latest calls and count of calls in the sequence, as two objects (``head``
+    and ``tail``, text) the keys ``state``, ``pausedUntil`` and ``nextCallableAt`` go
+    between and after, and what those are worked out from: the enrolment's ``state``,
+    ``paused_until``, ``attempts``, ``last_attempt_at``, and the zone keys of the
+    contact's numbers (``zones``, a JSON array).
 
     The OFFSET runs over an index alone (an index-only scan), from the nearer end of it
     (``window``): the enrolments' partial index, or with a tag the tag rows' (which carry
@@ -291,30 +296,53 @@ def _page(
         .limit(bindparam("limit", type_=Integer))
         .subquery()
     )
-    # The ids the page only shows come as text (``json_uuid`` hyphenates SQLite's), not
-    # parsed into ``uuid.UUID`` only to be printed again.
+    # The item as the wire shows it (``SequenceContactDto``, whose schema tests keep the
+    # two equal), in two parts around what depends on the moment of the request (its
+    # ``state`` and ``pausedUntil``; ``nextCallableAt`` comes last): the columns those are
+    # worked out from come beside them (``sequences.listing``).
+    uid, moment = functools.partial(json_uuid, dialect), functools.partial(json_timestamp, dialect)
+    head = json_object(
+        dialect,
+        {
+            "id": uid(enrolment.id),
+            "status": enrolment.status,
+            "contact": json_object(
+                dialect,
+                {
+                    "id": uid(contact.id),
+                    "firstName": contact.first_name,
+                    "lastName": contact.last_name,
+                    "email": contact.email,
+                    "company": contact.company,
+                    "phoneNumbers": json_nested(dialect, numbers_json(dialect, contact.id)),
+                },
+            ),
+            "tags": json_nested(dialect, tags_json(dialect, enrolment.id)),
+            "calls": json_nested(dialect, calls_json(dialect, _SEQUENCE_ID, contact.id)),
+            "callCount": call_count(_SEQUENCE_ID, contact.id),
+            "createdAt": moment(enrolment.created_at),
+            "assignedToWorkspaceMembershipId": uid(enrolment.assigned_to_workspace_membership_id),
+        },
+    )
+    tail = json_object(
+        dialect,
+        {
+            "finishedAt": moment(enrolment.finished_at),
+            "exitReason": enrolment.exit_reason,
+            "attempts": enrolment.attempts,
+            "lastAttemptAt": moment(enrolment.last_attempt_at),
+            "timeZone": contact.time_zone,
+        },
+    )
     return scoped(
         select(
-            cast(enrolment.id, Text).label("id"),
-            enrolment.status,
-            enrolment.created_at,
-            cast(enrolment.assigned_to_workspace_membership_id, Text).label("assignee_id"),
+            json_text(dialect, head).label("head"),
+            json_text(dialect, tail).label("tail"),
             enrolment.state,
             enrolment.paused_until,
-            enrolment.finished_at,
-            enrolment.exit_reason,
             enrolment.attempts,
             enrolment.last_attempt_at,
-            contact.time_zone,
-            cast(contact.id, Text).label("contact_id"),
-            contact.first_name,
-            contact.last_name,
-            contact.email,
-            contact.company,
-            numbers_json(dialect, contact.id).label("numbers"),
-            tags_json(dialect, enrolment.id).label("tags"),
-            calls_json(dialect, _SEQUENCE_ID, contact.id).label("calls"),
-            call_count(_SEQUENCE_ID, contact.id).label("call_count"),
+            json_text(dialect, zones_json(dialect, contact.id)).label("zones"),
         )
         .select_from(page)
         .join(_ENROLMENTS, enrolment.id == page.c.id)

@@ -3,12 +3,17 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
-from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ScalarSelect, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.dialect import insert_ignoring_conflicts, json_rows, json_uuid, read_json_rows
+from relance.db.dialect import (
+    insert_ignoring_conflicts,
+    json_array_agg,
+    json_bool,
+    json_object,
+    json_uuid,
+)
 from relance.db.models import SequenceContact, SequenceContactTag, Tag
 
 
@@ -74,30 +79,28 @@ async def tags_of(
     return by_enrolment
 
 
-class PageTag(NamedTuple):
-    id: str  # hyphenated (``json_uuid``)
-    label: str
-    is_success_tag: bool
-
-
 def tags_json(dialect: str, enrolment_id: ColumnElement) -> ScalarSelect:
     """For a page's statement: the tags of the sequence contact ``enrolment_id`` names, by
-    label, as one JSON value (``read_tags``)."""
+    label, as the wire's JSON array of ``SequenceContactTagDto``."""
     links, tags = SequenceContactTag.__table__.c, Tag.__table__.c
-    columns = [tags.id, tags.label, tags.is_success_tag, tags.label_key]
-    return (
-        select(json_rows(dialect, columns, [tags.label_key, tags.id]))
+    rows = (
+        select(tags.id, tags.label, tags.is_success_tag, tags.label_key)
         .select_from(SequenceContactTag.__table__)
         .join(Tag.__table__, tags.id == links.tag_id)
         .where(links.sequence_contact_id == enrolment_id)
-        .scalar_subquery()
+        .order_by(tags.label_key, tags.id)
+        .correlate_except(SequenceContactTag.__table__, Tag.__table__)
+        .subquery()
+    ).c
+    tag = json_object(
+        dialect,
+        {
+            "id": json_uuid(dialect, rows.id),
+            "label": rows.label,
+            "isSuccessTag": json_bool(dialect, rows.is_success_tag),
+        },
     )
-
-
-def read_tags(dialect: str, value: str | None) -> list[PageTag]:
-    """What ``tags_json`` gave."""
-    rows = read_json_rows(dialect, value, key=lambda row: (row[3], row[0]))
-    return [PageTag(json_uuid(id_), label, bool(success)) for id_, label, success, _ in rows]
+    return select(json_array_agg(dialect, tag, [rows.label_key, rows.id])).scalar_subquery()
 
 
 async def attach(
