@@ -10,7 +10,7 @@ from sqlalchemy import insert as core_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.dialect import (
-    json_array_agg,
+    json_array,
     json_object,
     json_timestamp,
     json_uuid,
@@ -89,28 +89,28 @@ def calls_json(dialect: str, sequence_id: Any, contact_id: ColumnElement) -> Sca
     contact ``contact_id`` names, newest first, as the wire's JSON array of the list's
     calls (``SequenceContactCallDto``)."""
     calls = Call.__table__.c
-    newest_first = [calls.created_at.desc(), calls.id.desc()]
-    latest = (
+    rows = (
         select(calls.id, calls.status, calls.started_at, calls.ended_at, calls.created_at)
         .where(calls.sequence_id == sequence_id, calls.contact_id == contact_id)
-        .order_by(*newest_first)
-        .limit(LATEST_CALLS)
         .correlate_except(Call.__table__)  # the contact is the enclosing statement's
-        .subquery()
-    ).c
-    call = json_object(
-        dialect,
-        {
-            "id": json_uuid(dialect, latest.id),
-            "status": latest.status,
-            "startedAt": json_timestamp(dialect, latest.started_at),
-            "endedAt": json_timestamp(dialect, latest.ended_at),
-            "durationSeconds": json_whole_seconds(dialect, latest.started_at, latest.ended_at),
-            "createdAt": json_timestamp(dialect, latest.created_at),
-        },
     )
-    order = [latest.created_at.desc(), latest.id.desc()]
-    return select(json_array_agg(dialect, call, order)).scalar_subquery()
+    return json_array(
+        dialect,
+        rows,
+        lambda c: json_object(
+            dialect,
+            {
+                "id": json_uuid(dialect, c.id),
+                "status": c.status,
+                "startedAt": json_timestamp(dialect, c.started_at),
+                "endedAt": json_timestamp(dialect, c.ended_at),
+                "durationSeconds": json_whole_seconds(dialect, c.started_at, c.ended_at),
+                "createdAt": json_timestamp(dialect, c.created_at),
+            },
+        ),
+        lambda c: [c.created_at.desc(), c.id.desc()],
+        limit=LATEST_CALLS,
+    )
 
 
 def call_count(sequence_id: Any, contact_id: ColumnElement) -> ScalarSelect:

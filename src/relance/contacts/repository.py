@@ -4,10 +4,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relance.db.dialect import json_array_agg, json_object, json_uuid
+from relance.db.dialect import json_array, json_object, json_uuid
 from relance.db.models import Contact, PhoneNumber
 from relance.enrolments.repository import Lock, locked
 
@@ -69,27 +69,29 @@ async def phone_numbers_of(
 def numbers_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
     """For a page's statement: the numbers of the contact ``contact_id`` names, in its
     order, as the wire's JSON array of ``PhoneNumberDto``."""
-    numbers = PhoneNumber.__table__.c
-    rows = (
-        select(numbers.id, numbers.number, numbers.position)
-        .where(numbers.contact_id == contact_id)
-        .order_by(numbers.position)
-        .correlate_except(PhoneNumber.__table__)
-        .subquery()
-    ).c
-    number = json_object(dialect, {"id": json_uuid(dialect, rows.id), "number": rows.number})
-    return select(json_array_agg(dialect, number, [rows.position])).scalar_subquery()
+    return json_array(
+        dialect,
+        _numbers_of(contact_id, "id", "number", "position"),
+        lambda n: json_object(dialect, {"id": json_uuid(dialect, n.id), "number": n.number}),
+        lambda n: [n.position],
+    )
 
 
 def zones_json(dialect: str, contact_id: ColumnElement) -> ScalarSelect:
     """For a page's statement: the zone keys of the contact's numbers
     (``PhoneNumber.time_zones``) as one JSON array of strings, in an order that does not
     matter: it is not shown."""
-    numbers = PhoneNumber.__table__.c
+    return json_array(
+        dialect, _numbers_of(contact_id, "time_zones"), lambda n: n.time_zones, lambda n: []
+    )
+
+
+def _numbers_of(contact_id: ColumnElement, *columns: str) -> Select:
+    numbers = PhoneNumber.__table__
     return (
-        select(json_array_agg(dialect, numbers.time_zones, [numbers.position]))
-        .where(numbers.contact_id == contact_id)
-        .scalar_subquery()
+        select(*(numbers.c[name] for name in columns))
+        .where(numbers.c.contact_id == contact_id)
+        .correlate_except(numbers)
     )
 
 

@@ -2,12 +2,14 @@
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import (
     BigInteger,
+    ScalarSelect,
+    Select,
     String,
     Text,
     bindparam,
@@ -127,20 +129,39 @@ def json_object(dialect: str, pairs: dict[str, Any]) -> Any:
     return func.json_object(*arguments)
 
 
-def json_array_agg(dialect: str, element: Any, order_by: Sequence[Any]) -> Any:
-    """A JSON array of ``element`` over the rows of the enclosing SELECT, ordered by
-    ``order_by``, empty (never NULL) without rows. Select it FROM a subquery ordered by
-    the same columns: SQLite before 3.44 cannot order inside an aggregate, and takes the
-    rows of a subquery in its order (it keeps a subquery's ORDER BY under an aggregate that
-    depends on the order, as ``json_group_array`` does); PostgreSQL orders the aggregate."""
+def json_array(
+    dialect: str,
+    rows: Select,
+    element: Callable[[Any], Any],
+    order: Callable[[Any], list[Any]],
+    *,
+    limit: int | None = None,
+) -> ScalarSelect:
+    """For a page's statement: ``rows`` as one JSON array of ``element(columns)``, in the
+    order of ``order(columns)`` (both given the rows' columns), at most ``limit`` of them,
+    empty (never NULL) without rows. PostgreSQL orders the aggregate. SQLite before 3.44
+    cannot; it takes the rows of a subquery in the subquery's order (it keeps a subquery's
+    ORDER BY under an aggregate that depends on the order, as ``json_group_array`` does),
+    so there the subquery is ordered instead (sorting twice costs PostgreSQL a sort per
+    array)."""
+    if limit is not None:
+        rows = rows.order_by(*order(rows.selected_columns)).limit(_number(limit))
+    elif dialect != "postgresql" and order(rows.selected_columns):
+        rows = rows.order_by(*order(rows.selected_columns))
+    columns = rows.subquery().c
     if dialect == "postgresql":
-        aggregate = func.json_agg(aggregate_order_by(element, *order_by))
-        return func.coalesce(aggregate, cast(_constant("[]"), postgresql.JSON))
-    return func.json_group_array(element)
+        by = order(columns)
+        aggregate = func.json_agg(
+            aggregate_order_by(element(columns), *by) if by else element(columns)
+        )
+        array: Any = func.coalesce(aggregate, cast(_constant("[]"), postgresql.JSON))
+    else:
+        array = func.json_group_array(element(columns))
+    return select(array).scalar_subquery()
 
 
 def json_nested(dialect: str, value: Any) -> Any:
-    """A scalar subquery's JSON (``json_array_agg``) as a value of a ``json_object``:
+    """A scalar subquery's JSON (``json_array``) as a value of a ``json_object``:
     SQLite marks it as JSON again (a value may lose the mark on its way out of a
     subquery, and would then be nested as a string)."""
     return value if dialect == "postgresql" else func.json(value)

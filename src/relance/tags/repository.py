@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.dialect import (
     insert_ignoring_conflicts,
-    json_array_agg,
+    json_array,
     json_bool,
     json_object,
     json_uuid,
@@ -88,19 +88,21 @@ def tags_json(dialect: str, enrolment_id: ColumnElement) -> ScalarSelect:
         .select_from(SequenceContactTag.__table__)
         .join(Tag.__table__, tags.id == links.tag_id)
         .where(links.sequence_contact_id == enrolment_id)
-        .order_by(tags.label_key, tags.id)
         .correlate_except(SequenceContactTag.__table__, Tag.__table__)
-        .subquery()
-    ).c
-    tag = json_object(
-        dialect,
-        {
-            "id": json_uuid(dialect, rows.id),
-            "label": rows.label,
-            "isSuccessTag": json_bool(dialect, rows.is_success_tag),
-        },
     )
-    return select(json_array_agg(dialect, tag, [rows.label_key, rows.id])).scalar_subquery()
+    return json_array(
+        dialect,
+        rows,
+        lambda t: json_object(
+            dialect,
+            {
+                "id": json_uuid(dialect, t.id),
+                "label": t.label,
+                "isSuccessTag": json_bool(dialect, t.is_success_tag),
+            },
+        ),
+        lambda t: [t.label_key, t.id],
+    )
 
 
 async def attach(
