@@ -47,8 +47,8 @@ async def test_the_database_writes_times_as_the_api_writes_them(database, backen
 
 async def test_the_database_counts_whole_seconds_as_the_api_counts_them(database, backend) -> None:
     rng = random.Random(2)
-    starts = moments(100, seed=3)[2:-1]  # room after each for a call of up to a day
-    lengths = [0, 999, 1000, 1001, 59_999, 86_400_000] + [
+    starts = [m for m in moments(100, seed=3) if m.year < 9999]  # room for a day after each
+    lengths = [5_000, 0, 999, 1000, 1001, 59_999, 86_400_000] + [
         rng.randrange(0, 86_400_000) for _ in starts
     ]
     pairs = [(s, s + timedelta(milliseconds=n)) for s, n in zip(starts, lengths, strict=False)]
@@ -106,3 +106,29 @@ async def test_the_list_shows_each_call_as_the_call_itself_shows_it(tenants) -> 
         call = (await tenant.get(f"/v1/calls/{call_id}")).json()
         for field in ("startedAt", "endedAt", "createdAt", "durationSeconds", "status"):
             assert listed[call_id][field] == call[field], (field, call)
+
+
+async def test_the_list_shows_a_call_of_the_first_moment_of_year_one(tenants) -> None:
+    """asyncpg stores 0001-01-01T00:00:00.000 as -infinity; the list still shows it, and
+    its duration, as the call does."""
+    tenant = await tenants.create()
+    [contact] = await tenant.contacts(1)
+    sequence_id = await tenant.sequence(contact_ids=[contact])
+    body = {
+        "sequenceId": sequence_id,
+        "contactId": contact,
+        "status": "COMPLETED",
+        "startedAt": "0001-01-01T00:00:00.000Z",
+        "endedAt": "0001-01-01T00:00:05.250Z",
+    }
+    created = await tenant.post("/v1/calls", json=body)
+    assert created.status_code == 201, created.text
+    listed = await tenant.get(f"/v1/sequences/{sequence_id}/contacts")
+    assert listed.status_code == 200, listed.text
+    [call] = listed.json()["data"][0]["calls"]
+    assert (call["startedAt"], call["endedAt"], call["durationSeconds"]) == (
+        "0001-01-01T00:00:00.000Z",
+        "0001-01-01T00:00:05.250Z",
+        5,
+    )
+    assert call == {k: v for k, v in created.json().items() if k in call}

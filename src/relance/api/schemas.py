@@ -30,12 +30,6 @@ def format_timestamp(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
-def format_iso_timestamp(iso: str) -> str:
-    """``format_timestamp`` of a UTC time already written by ``isoformat(timespec=
-    "milliseconds")`` without its offset (``db.dialect.json_timestamp_iso``)."""
-    return iso + "Z"
-
-
 Timestamp = Annotated[
     datetime,
     PlainSerializer(format_timestamp, return_type=str),

@@ -190,8 +190,7 @@ def json_timestamp(dialect: str, column: Any) -> Any:
     (``db.types``). asyncpg stores the first moment of year 1 (``datetime.min``) as
     ``-infinity``, which PostgreSQL writes as no time at all."""
     if dialect == "postgresql":
-        moment = case((column == _constant("-infinity"), _constant("0001-01-01")), else_=column)
-        return func.to_char(moment, _constant('YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), type_=Text)
+        return func.to_char(_finite(column), _constant('YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), type_=Text)
     return func.strftime(_constant("%Y-%m-%dT%H:%M:%fZ"), column, type_=Text)
 
 
@@ -200,9 +199,16 @@ def json_whole_seconds(dialect: str, started: Any, ended: Any) -> Any:
     ``calls.service.seconds_between``), NULL if either is. A call never ends before it
     starts (``calls.service``): SQLite's integer division, which truncates, rounds down."""
     if dialect == "postgresql":
-        return cast(func.floor(func.extract("epoch", ended - started)), BigInteger)
+        seconds = func.extract("epoch", _finite(ended) - _finite(started))
+        return cast(func.floor(seconds), BigInteger)
     milliseconds = _sqlite_milliseconds(ended) - _sqlite_milliseconds(started)
     return milliseconds.self_group().op("/")(_number(1000))
+
+
+def _finite(column: Any) -> Any:
+    """A PostgreSQL time column with ``-infinity`` read as what asyncpg wrote it for."""
+    first = literal_column("'0001-01-01'::timestamp", postgresql.TIMESTAMP())
+    return case((column == _constant("-infinity"), first), else_=column)
 
 
 def _sqlite_milliseconds(column: Any) -> Any:
