@@ -250,12 +250,13 @@ async def page(
 
 
 def duration_seconds(call: Call) -> int | None:
-    """Whole seconds from start to end, rounded down; None unless both are known."""
+    """The call's duration (``seconds_between``)."""
     return seconds_between(call.started_at, call.ended_at)
 
 
 def seconds_between(started_at: datetime | None, ended_at: datetime | None) -> int | None:
-    """A call's duration from its times (``duration_seconds``), for rows that are no ``Call``."""
+    """Whole seconds from start to end, rounded down; None unless both are known. The list's
+    statement writes the same (``db.dialect.json_whole_seconds``, checked against this)."""
     if started_at is None or ended_at is None:
         return None
     return int((ended_at - started_at).total_seconds() // 1)

@@ -79,9 +79,10 @@ def sequence(view: SequenceView) -> SequenceDto:
 
 
 def contacts_page(items: list[EnrolledContact], *, total: int, query: PageQuery) -> bytes:
-    """The list's page: exactly the JSON of ``PaginatedSequenceContactsDto`` (which
-    documents it), its items as the database wrote them, each completed with what depends
-    on the moment of the request. Nothing of them is parsed or built as objects."""
+    """The list's page: the JSON of ``PaginatedSequenceContactsDto`` (which documents it),
+    key for key and value for value (PostgreSQL puts spaces around its separators), its
+    items as the database wrote them, each completed with what depends on the moment of
+    the request. Nothing of them is parsed or built as objects."""
     page = PaginatedSequenceContactsDto.of([], total=total, query=query)
     tail = orjson.dumps(
         {
