@@ -18,10 +18,19 @@ from relance.db.dialect import bound_values, dialect_name, in_values
 from relance.db.models import PhoneNumber, SequenceAssignee, SequenceContact
 from relance.db.types import UTCDateTime
 from relance.enrolments.state_repository import FINISHED, PAUSED, is_active_at
+from relance.enrolments.statuses import SequenceContactStatus
 
-# The queue index's own condition, as a literal: a bound value would keep the planners
-# (SQLite's, and PostgreSQL's generic plans) from seeing that the partial index applies.
-_NOT_FINISHED = SequenceContact.state.op("<>")(literal_column(f"'{FINISHED}'"))
+# The queue index's own condition (``ix_sequence_contacts_queue``), with literals: a bound
+# value would keep the planners (SQLite's, and PostgreSQL's generic plans) from seeing that
+# the partial index applies. A contact with no number (MISSING_NUMBER) is never callable:
+# out of the index, no ``next`` walks past it, however many of them the rep's queue holds.
+_QUEUE_ROWS = (
+    SequenceContact.deleted_at.is_(None),
+    SequenceContact.state.op("<>")(literal_column(f"'{FINISHED}'")),
+    func.coalesce(SequenceContact.status, literal_column("''")).op("<>")(
+        literal_column(f"'{SequenceContactStatus.MISSING_NUMBER}'")
+    ),
+)
 _PAUSED = SequenceContact.state.op("=")(literal_column(f"'{PAUSED}'"))
 
 
@@ -74,8 +83,7 @@ def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool
     ).where(
         SequenceContact.sequence_id == bindparam("sequence_id"),
         SequenceContact.assigned_to_workspace_membership_id == bindparam("rep"),
-        SequenceContact.deleted_at.is_(None),
-        _NOT_FINISHED,
+        *_QUEUE_ROWS,
         is_active_at(now),
         number.exists(),
         SequenceContact.call_under_way.is_(False),
@@ -83,14 +91,21 @@ def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool
     if capped:
         statement = statement.where(SequenceContact.attempts < bindparam("max_attempts"))
     if never_called:
-        statement = statement.where(SequenceContact.last_attempt_at.is_(None)).order_by(
-            SequenceContact.created_at, SequenceContact.id
-        )
+        statement = statement.where(SequenceContact.last_attempt_at.is_(None))
     else:
         statement = statement.where(
             SequenceContact.last_attempt_at <= bindparam("retry_cutoff", type_=UTCDateTime())
-        ).order_by(SequenceContact.last_attempt_at, SequenceContact.created_at, SequenceContact.id)
-    return statement.limit(1).with_for_update(of=SequenceContact, key_share=True)
+        )
+    # The queue index's own order, last_attempt_at included even among the never called
+    # (all NULL): PostgreSQL does not take ``IS NULL`` as fixing a column's place in an
+    # order, and without it would sort, or walk the sequence's rows of every rep instead.
+    return (
+        statement.order_by(
+            SequenceContact.last_attempt_at, SequenceContact.created_at, SequenceContact.id
+        )
+        .limit(1)
+        .with_for_update(of=SequenceContact, key_share=True)
+    )
 
 
 async def next_candidate(
@@ -154,8 +169,7 @@ def _rep_rows(sequence_id: uuid.UUID, workspace_membership_id: uuid.UUID) -> tup
     return (
         SequenceContact.sequence_id == sequence_id,
         SequenceContact.assigned_to_workspace_membership_id == workspace_membership_id,
-        SequenceContact.deleted_at.is_(None),
-        _NOT_FINISHED,
+        *_QUEUE_ROWS,
     )
 
 

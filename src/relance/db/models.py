@@ -186,6 +186,11 @@ class SequenceAssignee(Base, WorkspaceOwned):
     active_load: Mapped[int] = mapped_column(Integer, default=0)
 
 
+_QUEUE_ROWS = (
+    "deleted_at IS NULL AND state <> 'finished' AND coalesce(status, '') <> 'MISSING_NUMBER'"
+)
+
+
 class SequenceContact(Base, WorkspaceOwned):
     """A contact enrolled in a sequence. One row per pair, soft-deleted and resurrected."""
 
@@ -219,7 +224,8 @@ class SequenceContact(Base, WorkspaceOwned):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index(None, "contact_id"),
-        # The queue: a rep's contacts never called, in enrolment order, then by last attempt.
+        # The queue: a rep's contacts never called, in enrolment order, then by last attempt,
+        # but for those with no number (MISSING_NUMBER): no ``next`` walks past them.
         Index(
             "ix_sequence_contacts_queue",
             "sequence_id",
@@ -227,8 +233,8 @@ class SequenceContact(Base, WorkspaceOwned):
             "last_attempt_at",
             "created_at",
             "id",
-            sqlite_where=text("deleted_at IS NULL AND state <> 'finished'"),
-            postgresql_where=text("deleted_at IS NULL AND state <> 'finished'"),
+            sqlite_where=text(_QUEUE_ROWS),
+            postgresql_where=text(_QUEUE_ROWS),
         ),
         # When a 204 of the queue says to ask again: the next end of a rep's pauses.
         Index(
@@ -316,37 +322,6 @@ class SequenceContactTag(Base, WorkspaceOwned):
     enrolment_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SequenceStatusCount(Base, WorkspaceOwned):
-    """How many active contacts of a sequence have a status, maintained, never counted.
-
-    Kept in the transaction of every change that moves an active enrolment in or out of a
-    status (``relance.enrolments``), like the assignees' loads; no status yet is not
-    counted here (the sequence's count, the sum of its loads, holds those too).
-    """
-
-    __tablename__ = "sequence_status_counts"
-
-    sequence_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("sequences.id", ondelete="CASCADE"), primary_key=True
-    )
-    status: Mapped[str] = mapped_column(String(32), primary_key=True)
-    active_count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class SequenceTagCount(Base, WorkspaceOwned):
-    """How many active contacts of a sequence carry a tag, maintained, never counted."""
-
-    __tablename__ = "sequence_tag_counts"
-
-    sequence_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("sequences.id", ondelete="CASCADE"), primary_key=True
-    )
-    tag_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
-    )
-    active_count: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class Call(Base, WorkspaceOwned):
     """A call session placed to a contact in a sequence, by a member of its workspace."""
 
@@ -397,4 +372,5 @@ class ContinuousRun(Base, WorkspaceOwned):
 # Tables kept in modules of their own, imported here so that the metadata holds them all.
 import relance.db.idempotency  # noqa: E402, F401
 from relance.db import models_webhooks  # noqa: E402, F401
+from relance.db.models_counts import SequenceStatusCount, SequenceTagCount  # noqa: E402, F401
 from relance.db.models_queue import DoNotCallNumber  # noqa: E402, F401
