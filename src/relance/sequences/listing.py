@@ -22,47 +22,34 @@ from relance.sequences import repository
 from relance.tags import repository as tags_repository
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnrolledContact:
-    """One item of the page: its row (``repository.contacts_page``), whose JSON the
-    database wrote, and what depends on the moment of the request, worked out here."""
+    """One item of the page: its JSON as the database wrote it (``repository.contacts_page``)
+    in two parts, and what goes between and after them, worked out here as of now."""
 
-    enrolment: Row
-    policy: states.Policy
-    now: datetime
+    head: str  # the item's JSON object up to ``state``
+    tail: str  # from after ``pausedUntil`` to before ``nextCallableAt``
+    state: str  # as of now: a pause whose time has come reads as active
+    paused_until: datetime | None  # until when it is paused, if it is
+    next_callable_at: datetime | None
 
-    @property
-    def head(self) -> str:
-        """The item's JSON object up to ``state`` (``repository.contacts_page``)."""
-        return self.enrolment.head
-
-    @property
-    def tail(self) -> str:
-        """The item's JSON object from after ``pausedUntil`` to before ``nextCallableAt``."""
-        return self.enrolment.tail
-
-    @property
-    def state(self) -> str:
-        """As of now: a pause whose time has come reads as active."""
-        row = self.enrolment
-        return states.effective_state(row.state, row.paused_until, self.now)
-
-    @property
-    def paused_until(self) -> datetime | None:
-        """Until when it is paused, if it is."""
-        return self.enrolment.paused_until if self.state == states.PAUSED else None
-
-    @property
-    def next_callable_at(self) -> datetime | None:
-        row = self.enrolment
-        return states.next_callable_at(
-            self.policy,
-            state=row.state,
-            paused_until=row.paused_until,
-            attempts=row.attempts,
-            last_attempt_at=row.last_attempt_at,
-            zone_keys=orjson.loads(row.zones),
-            now=self.now,
+    @classmethod
+    def of(cls, row: Row, policy: states.Policy, now: datetime) -> "EnrolledContact":
+        state = states.effective_state(row.state, row.paused_until, now)
+        return cls(
+            head=row.head,
+            tail=row.tail,
+            state=state,
+            paused_until=row.paused_until if state == states.PAUSED else None,
+            next_callable_at=states.next_callable_at(
+                policy,
+                state=state,
+                paused_until=row.paused_until,
+                attempts=row.attempts,
+                last_attempt_at=row.last_attempt_at,
+                zone_keys=orjson.loads(row.zones),
+                now=now,
+            ),
         )
 
 
@@ -107,4 +94,4 @@ async def list_contacts(
         header.calling_window, header.max_attempts, header.retry_after_minutes
     )
     now = now or utcnow()
-    return header.total, [EnrolledContact(row, policy, now) for row in rows]
+    return header.total, [EnrolledContact.of(row, policy, now) for row in rows]
