@@ -1,7 +1,8 @@
 """What ``POST /v1/sequences/{id}/next`` makes the database do does not grow with the
-contacts of the rep's queue that it may never offer: those with no number (MISSING_NUMBER)
-stay at the front of the never-called forever, and a queue that walked past them on every
-call would slow down as the rep works through a sequence.
+contacts of the rep's queue that it may not offer until they change: those with no number
+(MISSING_NUMBER), those paused until resumed. They stay at the front of the never-called,
+and a queue that walked past them on every call would slow down as the rep works through
+a sequence.
 
 The work is counted, not timed, in SQLite's virtual machine steps. On SQLite alone: its
 planner picks an index by the shape of the statement, whatever the data, so a test's few
@@ -10,7 +11,7 @@ test's few rows picks plans it never would on a sequence of size (bench/README.m
 plan of the queue at 100,000 contacts)."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,9 +23,10 @@ from tests.factory import Tenant
 from tests.test_enrolment_states import Clock, clock  # noqa: F401  (the fixture)
 from tests.test_queue import claimed, contact_with
 
-# Contacts with no number ahead of the one callable contact: enough that walking past
-# each of them would dwarf the work of finding one.
-NUMBERLESS = 150
+# Contacts the queue may not offer ahead of the one it may: enough that walking past each
+# of them would dwarf the work of finding one.
+AHEAD = 150
+Ahead = Callable[[Tenant, str], Awaitable[None]]
 
 
 def _candidates(database: Database) -> Iterator[list[tuple[str, Any]]]:
@@ -67,19 +69,32 @@ async def _add(tenant: Tenant, sequence_id: str, contacts: list[str], rep: str) 
         assert added.status_code == 201, added.text
 
 
-async def _work_of_next(tenant: Tenant, database: Database, numberless: int) -> int:
-    """A sequence whose first rep has ``numberless`` contacts with no number enrolled before
-    one with a number, beside a second rep with as many callable ones: the first rep's
-    ``next`` claims that contact, then the work of its candidate statement is counted
-    again, with no one left for the rep."""
+async def _numberless(tenant: Tenant, sequence_id: str) -> None:
+    await _add(tenant, sequence_id, await tenant.contacts(AHEAD, numbers=False), tenant.wm(0))
+
+
+async def _paused_until_resumed(tenant: Tenant, sequence_id: str) -> None:
+    contacts = await tenant.contacts(AHEAD)
+    await _add(tenant, sequence_id, contacts, tenant.wm(0))
+    for start in range(0, len(contacts), 100):
+        paused = await tenant.post(f"/v1/sequences/{sequence_id}/contacts/pause",
+                                   json={"contactIds": contacts[start:start + 100]})
+        assert paused.status_code == 200, paused.text
+
+
+async def _work_of_next(tenant: Tenant, database: Database, ahead: Ahead | None) -> int:
+    """A sequence whose first rep has ``ahead`` contacts enrolled before one it may call,
+    beside a second rep with as many callable ones: the first rep's ``next`` claims that
+    contact, then the work of its candidate statement is counted again, with no one left
+    for the rep."""
     created = await tenant.post("/v1/sequences", json={
         "name": "Queue", "creatorId": tenant.om(0), "assignedToIds": [tenant.om(0), tenant.om(1)],
     })
     assert created.status_code == 201, created.text
     sequence_id = created.json()["id"]
-    if numberless:
-        await _add(tenant, sequence_id, await tenant.contacts(numberless, numbers=False), tenant.wm(0))
-    await _add(tenant, sequence_id, await tenant.contacts(NUMBERLESS), tenant.wm(1))
+    if ahead is not None:
+        await ahead(tenant, sequence_id)
+    await _add(tenant, sequence_id, await tenant.contacts(AHEAD), tenant.wm(1))
     callable_one = await contact_with(tenant, "+33612345678")
     await _add(tenant, sequence_id, [callable_one], tenant.wm(0))
     for seen in _candidates(database):
@@ -91,9 +106,10 @@ async def _work_of_next(tenant: Tenant, database: Database, numberless: int) -> 
 
 @pytest.mark.usefixtures("clock")
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_contacts_with_no_number_cost_next_nothing(tenants, database: Database) -> None:
+@pytest.mark.parametrize("ahead", [_numberless, _paused_until_resumed])
+async def test_contacts_next_may_not_offer_cost_it_nothing(tenants, database: Database, ahead: Ahead) -> None:
     tenant = await tenants.create()
-    alone = await _work_of_next(tenant, database, 0)
-    behind_many = await _work_of_next(tenant, database, NUMBERLESS)
-    # Walking past each numberless contact would add several steps for each.
-    assert behind_many < alone + NUMBERLESS // 3, (alone, behind_many)
+    alone = await _work_of_next(tenant, database, None)
+    behind_many = await _work_of_next(tenant, database, ahead)
+    # Walking past each of them would add several steps for each.
+    assert behind_many < alone + AHEAD // 3, (alone, behind_many)

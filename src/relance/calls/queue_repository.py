@@ -10,28 +10,42 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts.do_not_call_repository import is_listed
 from relance.db.dialect import bound_values, dialect_name, in_values
 from relance.db.models import PhoneNumber, SequenceAssignee, SequenceContact
 from relance.db.types import UTCDateTime
-from relance.enrolments.state_repository import FINISHED, PAUSED, is_active_at
+from relance.enrolments.state_repository import ACTIVE, PAUSED, is_active_at
 from relance.enrolments.statuses import SequenceContactStatus
 
 # The queue index's own condition (``ix_sequence_contacts_queue``), with literals: a bound
 # value would keep the planners (SQLite's, and PostgreSQL's generic plans) from seeing that
-# the partial index applies. A contact with no number (MISSING_NUMBER) is never callable:
-# out of the index, no ``next`` walks past it, however many of them the rep's queue holds.
+# the partial index applies. Out of it, the contacts that only a change of their own makes
+# callable: finished, paused until resumed, with no number (MISSING_NUMBER). However many
+# of them a rep's queue holds, no ``next`` walks past them.
+_PAUSED = SequenceContact.state.op("=")(literal_column(f"'{PAUSED}'"))
 _QUEUE_ROWS = (
     SequenceContact.deleted_at.is_(None),
-    SequenceContact.state.op("<>")(literal_column(f"'{FINISHED}'")),
+    or_(
+        SequenceContact.state.op("=")(literal_column(f"'{ACTIVE}'")),
+        and_(_PAUSED, SequenceContact.paused_until.is_not(None)),
+    ),
     func.coalesce(SequenceContact.status, literal_column("''")).op("<>")(
         literal_column(f"'{SequenceContactStatus.MISSING_NUMBER}'")
     ),
 )
-_PAUSED = SequenceContact.state.op("=")(literal_column(f"'{PAUSED}'"))
 
 
 async def lock_rep(

@@ -187,7 +187,8 @@ class SequenceAssignee(Base, WorkspaceOwned):
 
 
 _QUEUE_ROWS = (
-    "deleted_at IS NULL AND state <> 'finished' AND coalesce(status, '') <> 'MISSING_NUMBER'"
+    "deleted_at IS NULL AND (state = 'active' OR (state = 'paused' AND paused_until IS NOT NULL))"
+    " AND coalesce(status, '') <> 'MISSING_NUMBER'"
 )
 
 
@@ -225,7 +226,8 @@ class SequenceContact(Base, WorkspaceOwned):
         ),
         Index(None, "contact_id"),
         # The queue: a rep's contacts never called, in enrolment order, then by last attempt,
-        # but for those with no number (MISSING_NUMBER): no ``next`` walks past them.
+        # but for those it may not offer until a change of theirs (finished, paused until
+        # resumed, no number: MISSING_NUMBER), which no ``next`` then walks past.
         Index(
             "ix_sequence_contacts_queue",
             "sequence_id",

@@ -1,5 +1,6 @@
-"""the queue's index leaves out contacts with no number (MISSING_NUMBER), which no ``next``
-may offer: a rep's queue is no longer walked past them on every call
+"""the queue's index leaves out the contacts no ``next`` may offer until a change of their
+own: paused until resumed, with no number (MISSING_NUMBER); a rep's queue is no longer
+walked past them on every call
 
 Revision ID: 0011
 Revises: 0010
@@ -19,7 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 COLUMNS = ['sequence_id', 'assigned_to_workspace_membership_id', 'last_attempt_at', 'created_at', 'id']
 BEFORE = "deleted_at IS NULL AND state <> 'finished'"
-AFTER = BEFORE + " AND coalesce(status, '') <> 'MISSING_NUMBER'"
+AFTER = (
+    "deleted_at IS NULL AND (state = 'active' OR (state = 'paused' AND paused_until IS NOT NULL))"
+    " AND coalesce(status, '') <> 'MISSING_NUMBER'"
+)
 
 
 def _recreate(where: str) -> None:
