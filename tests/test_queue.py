@@ -216,10 +216,14 @@ async def test_next_costs_the_same_statements_whatever_the_sequence_size(tenants
         counts.append(len(counted.statements))
     assert counts[0] == counts[1], counts
     # The key's read (BEGIN, the key), then BEGIN IMMEDIATE, the sequence, its assignees
-    # (the rep is not named), the rep's lock, the candidate, the call, the status facts,
-    # their write, the counts, the events, the endpoints, and the claimed row with its
-    # number: nothing read twice.
+    # (the rep is not named), the sequence again with the rep's lock, the candidate, the
+    # call, the status facts, their write, the counts, the events, the endpoints, and the
+    # claimed row with its number.
     assert counts[0] <= 14, [s[:60] for s in counted.statements]
+    # Named, the rep is locked in the statement that reads the sequence.
+    with count_statements(database.engine) as counted:
+        await claimed(tenant, sequence_id, tenant.wm(0))
+    assert len(counted.statements) <= 12, [s[:60] for s in counted.statements]
 
 
 async def test_32_concurrent_nexts_by_4_reps_hand_out_each_contact_once(tenants, clock: Clock) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relance.calling_windows import open_keys, zones_of_key
 from relance.calls import queue_repository as repository
 from relance.calls import service as calls
-from relance.db.models import Call, PhoneNumber, SequenceContact
+from relance.db.models import Call, PhoneNumber, Sequence, SequenceContact
 from relance.enrolments import repository as enrolments_repository
 from relance.enrolments import service as enrolments
 from relance.enrolments.states import Policy
@@ -53,12 +53,7 @@ async def next_call(
     now: datetime,
 ) -> NextCall | NobodyCallable:
     """Claim the rep's next callable contact with a QUEUED call, or say when to ask again."""
-    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
-    rep = await _rep(
-        session, sequence_id=sequence.id, workspace_membership_id=workspace_membership_id
-    )
-    if not await repository.lock_rep(session, sequence_id=sequence.id, workspace_membership_id=rep):
-        raise ValidationFailed("not an assignee of this sequence", at=("workspace_membership_id",))
+    sequence, rep = await _locking_rep(session, sequence_id, workspace_membership_id)
     policy = Policy.of(sequence.calling_window, sequence.max_attempts, sequence.retry_after_minutes)
     keys = None if policy.window is None else open_keys(policy.window, now)
     found = None
@@ -92,23 +87,37 @@ async def next_call(
     return NextCall(call, enrolment, number)
 
 
-async def _rep(
-    session: AsyncSession, *, sequence_id: uuid.UUID, workspace_membership_id: uuid.UUID | None
-) -> uuid.UUID:
-    """The rep asked for, or the sequence's one assignee when none is named."""
-    if workspace_membership_id is not None:
-        return workspace_membership_id
-    current = [
-        row.workspace_membership_id
-        for row in await enrolments_repository.assignee_rows(session, [sequence_id])
-        if row.is_assignee
-    ]
-    if len(current) != 1:
-        raise ValidationFailed(
-            "required when the sequence has more or fewer than one assignee",
-            at=("workspace_membership_id",),
+async def _locking_rep(
+    session: AsyncSession, sequence_id: uuid.UUID, rep: uuid.UUID | None
+) -> tuple[Sequence, uuid.UUID]:
+    """The live sequence and the rep asked for (or its one assignee when none is named),
+    whose assignee row of it is locked until commit: one statement when the rep is named.
+    404 for the sequence before 400 for the rep."""
+    if rep is not None:
+        found = await repository.sequence_locking_rep(
+            session, sequence_id=sequence_id, workspace_membership_id=rep
         )
-    return current[0]
+        if found is not None:
+            return found, rep
+    sequence = await enrolments.live_sequence(session, sequence_id=sequence_id)
+    if rep is None:
+        current = [
+            row.workspace_membership_id
+            for row in await enrolments_repository.assignee_rows(session, [sequence.id])
+            if row.is_assignee
+        ]
+        if len(current) != 1:
+            raise ValidationFailed(
+                "required when the sequence has more or fewer than one assignee",
+                at=("workspace_membership_id",),
+            )
+        [rep] = current
+        locked = await repository.sequence_locking_rep(
+            session, sequence_id=sequence.id, workspace_membership_id=rep
+        )
+        if locked is not None:
+            return locked, rep
+    raise ValidationFailed("not an assignee of this sequence", at=("workspace_membership_id",))
 
 
 async def _retry_after(

@@ -1,8 +1,9 @@
-"""Queries of the queue (``calls.queue``): the rep's lock, the next callable contact, and
-when someone will be. Each is one statement whatever the sequence's size: the candidate
-is read along the queue's index (``ix_sequence_contacts_queue``), in its order, and its
-numbers are filtered by zone key against the small set of keys open now, computed in
-Python (``relance.calling_windows.open_keys``), never by local times per row."""
+"""Queries of the queue (``calls.queue``): the sequence with the rep's lock, the next
+callable contact, and when someone will be. Each is one statement whatever the sequence's
+size: the candidate is read along the queue's index (``ix_sequence_contacts_queue``), in
+its order, and its numbers are filtered by zone key against the small set of keys open
+now, computed in Python (``relance.calling_windows.open_keys``), never by local times
+per row."""
 
 import functools
 import uuid
@@ -25,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts.do_not_call_repository import is_listed
 from relance.db.dialect import bound_values, dialect_name, in_values
-from relance.db.models import PhoneNumber, SequenceAssignee, SequenceContact
+from relance.db.models import PhoneNumber, Sequence, SequenceAssignee, SequenceContact
 from relance.db.types import UTCDateTime
+from relance.enrolments.repository import is_live
 from relance.enrolments.state_repository import ACTIVE, PAUSED, is_active_at
 from relance.enrolments.statuses import SequenceContactStatus
 
@@ -48,26 +50,30 @@ _QUEUE_ROWS = (
 )
 
 
-async def lock_rep(
+async def sequence_locking_rep(
     session: AsyncSession, *, sequence_id: uuid.UUID, workspace_membership_id: uuid.UUID
-) -> bool:
-    """Lock the rep's assignee row of the sequence until commit (FOR UPDATE), so that the
-    rep's concurrent ``next`` calls take turns: each then sees the call the one before
-    created. Reps have disjoint contacts, so different reps never wait for each other.
-    False when the rep has no row (is no assignee, current or former, of the sequence)."""
-    row = await session.scalar(
-        _LOCK_REP, {"sequence_id": sequence_id, "rep": workspace_membership_id}
+) -> Sequence | None:
+    """The live sequence, with the rep's assignee row of it locked until commit (FOR UPDATE)
+    so that the rep's concurrent ``next`` calls take turns: each then sees the call the one
+    before created. Reps have disjoint contacts, so different reps never wait for each
+    other. One statement; None when the sequence is unknown, deleted or out of scope, or
+    the rep has no row of it (is no assignee, current or former)."""
+    return await session.scalar(
+        _SEQUENCE_LOCKING_REP, {"sequence_id": sequence_id, "rep": workspace_membership_id}
     )
-    return row is not None
 
 
-_LOCK_REP = (
-    select(SequenceAssignee.id)
-    .where(
-        SequenceAssignee.sequence_id == bindparam("sequence_id"),
-        SequenceAssignee.workspace_membership_id == bindparam("rep"),
+_SEQUENCE_LOCKING_REP = (
+    select(Sequence)
+    .join(
+        SequenceAssignee,
+        and_(
+            SequenceAssignee.sequence_id == Sequence.id,
+            SequenceAssignee.workspace_membership_id == bindparam("rep"),
+        ),
     )
-    .with_for_update()
+    .where(Sequence.id == bindparam("sequence_id"), is_live())
+    .with_for_update(of=SequenceAssignee)
 )
 
 
