@@ -19,35 +19,24 @@ from sqlalchemy import (
     bindparam,
     func,
     literal_column,
-    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.contacts.do_not_call_repository import is_listed
 from relance.db.dialect import bound_values, dialect_name, in_values
-from relance.db.models import PhoneNumber, Sequence, SequenceAssignee, SequenceContact
+from relance.db.models import (
+    QUEUE_ROWS,
+    PhoneNumber,
+    Sequence,
+    SequenceAssignee,
+    SequenceContact,
+)
 from relance.db.types import UTCDateTime
 from relance.enrolments.repository import is_live
-from relance.enrolments.state_repository import ACTIVE, PAUSED, is_active_at
-from relance.enrolments.statuses import SequenceContactStatus
+from relance.enrolments.state_repository import PAUSED, is_active_at
 
-# The queue index's own condition (``ix_sequence_contacts_queue``), with literals: a bound
-# value would keep the planners (SQLite's, and PostgreSQL's generic plans) from seeing that
-# the partial index applies. Out of it, the contacts that only a change of their own makes
-# callable: finished, paused until resumed, with no number (MISSING_NUMBER). However many
-# of them a rep's queue holds, no ``next`` walks past them.
 _PAUSED = SequenceContact.state.op("=")(literal_column(f"'{PAUSED}'"))
-_QUEUE_ROWS = (
-    SequenceContact.deleted_at.is_(None),
-    or_(
-        SequenceContact.state.op("=")(literal_column(f"'{ACTIVE}'")),
-        and_(_PAUSED, SequenceContact.paused_until.is_not(None)),
-    ),
-    func.coalesce(SequenceContact.status, literal_column("''")).op("<>")(
-        literal_column(f"'{SequenceContactStatus.MISSING_NUMBER}'")
-    ),
-)
 
 
 async def sequence_locking_rep(
@@ -103,7 +92,7 @@ def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool
     ).where(
         SequenceContact.sequence_id == bindparam("sequence_id"),
         SequenceContact.assigned_to_workspace_membership_id == bindparam("rep"),
-        *_QUEUE_ROWS,
+        QUEUE_ROWS,
         is_active_at(now),
         number.exists(),
         SequenceContact.call_under_way.is_(False),
@@ -189,7 +178,7 @@ def _rep_rows(sequence_id: uuid.UUID, workspace_membership_id: uuid.UUID) -> tup
     return (
         SequenceContact.sequence_id == sequence_id,
         SequenceContact.assigned_to_workspace_membership_id == workspace_membership_id,
-        *_QUEUE_ROWS,
+        QUEUE_ROWS,
     )
 
 

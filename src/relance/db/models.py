@@ -8,6 +8,7 @@ The base and the mixins are in ``db/base.py``; the queue's tables in ``db/models
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +17,10 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    and_,
+    func,
+    literal_column,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -186,12 +191,6 @@ class SequenceAssignee(Base, WorkspaceOwned):
     active_load: Mapped[int] = mapped_column(Integer, default=0)
 
 
-_QUEUE_ROWS = (
-    "deleted_at IS NULL AND (state = 'active' OR (state = 'paused' AND paused_until IS NOT NULL))"
-    " AND coalesce(status, '') <> 'MISSING_NUMBER'"
-)
-
-
 class SequenceContact(Base, WorkspaceOwned):
     """A contact enrolled in a sequence. One row per pair, soft-deleted and resurrected."""
 
@@ -225,19 +224,6 @@ class SequenceContact(Base, WorkspaceOwned):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index(None, "contact_id"),
-        # The queue: a rep's contacts never called, in enrolment order, then by last attempt,
-        # but for those it may not offer until a change of theirs (finished, paused until
-        # resumed, no number: MISSING_NUMBER), which no ``next`` then walks past.
-        Index(
-            "ix_sequence_contacts_queue",
-            "sequence_id",
-            "assigned_to_workspace_membership_id",
-            "last_attempt_at",
-            "created_at",
-            "id",
-            sqlite_where=text(_QUEUE_ROWS),
-            postgresql_where=text(_QUEUE_ROWS),
-        ),
         # When a 204 of the queue says to ask again: the next end of a rep's pauses.
         Index(
             "ix_sequence_contacts_paused",
@@ -269,6 +255,39 @@ class SequenceContact(Base, WorkspaceOwned):
     call_under_way: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def _literal(value: str) -> Any:
+    return literal_column(f"'{value}'")
+
+
+# The queue's rows (``calls.queue``): a rep's contacts but for those a ``next`` may not offer
+# until a change of their own (finished, paused until resumed, no number: MISSING_NUMBER),
+# which it then never walks past. The condition of the queue's index and of the queries
+# that read it (with literals: a bound value would keep the planners from seeing that
+# the partial index applies).
+QUEUE_ROWS = and_(
+    SequenceContact.deleted_at.is_(None),
+    or_(
+        SequenceContact.state.op("=")(_literal("active")),
+        and_(
+            SequenceContact.state.op("=")(_literal("paused")),
+            SequenceContact.paused_until.is_not(None),
+        ),
+    ),
+    func.coalesce(SequenceContact.status, _literal("")).op("<>")(_literal("MISSING_NUMBER")),
+)
+# Never called first, in enrolment order, then by last attempt.
+Index(
+    "ix_sequence_contacts_queue",
+    SequenceContact.sequence_id,
+    SequenceContact.assigned_to_workspace_membership_id,
+    SequenceContact.last_attempt_at,
+    SequenceContact.created_at,
+    SequenceContact.id,
+    sqlite_where=QUEUE_ROWS,
+    postgresql_where=QUEUE_ROWS,
+)
 
 
 class Tag(Base, WorkspaceOwned):
