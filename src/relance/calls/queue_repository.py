@@ -37,6 +37,10 @@ from relance.enrolments.repository import is_live
 from relance.enrolments.state_repository import PAUSED, is_active_at
 
 _PAUSED = SequenceContact.state.op("=")(literal_column(f"'{PAUSED}'"))
+# The queue index's own order, last_attempt_at included even among the never called (all
+# NULL): PostgreSQL does not take ``IS NULL`` as fixing a column's place in an order, and
+# without it would sort, or walk the sequence's rows of every rep instead.
+_QUEUE_ORDER = (SequenceContact.last_attempt_at, SequenceContact.created_at, SequenceContact.id)
 
 
 async def sequence_locking_rep(
@@ -105,13 +109,8 @@ def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool
         statement = statement.where(
             SequenceContact.last_attempt_at <= bindparam("retry_cutoff", type_=UTCDateTime())
         )
-    # The queue index's own order, last_attempt_at included even among the never called
-    # (all NULL): PostgreSQL does not take ``IS NULL`` as fixing a column's place in an
-    # order, and without it would sort, or walk the sequence's rows of every rep instead.
     return (
-        statement.order_by(
-            SequenceContact.last_attempt_at, SequenceContact.created_at, SequenceContact.id
-        )
+        statement.order_by(*_QUEUE_ORDER)
         .limit(1)
         .with_for_update(of=SequenceContact, key_share=True)
     )
@@ -232,7 +231,7 @@ async def zone_keys(
     first = (
         select(SequenceContact.contact_id)
         .where(*rep, *capped)
-        .order_by(SequenceContact.last_attempt_at, SequenceContact.created_at, SequenceContact.id)
+        .order_by(*_QUEUE_ORDER)
         .limit(contacts)
         .subquery()
     )
