@@ -23,7 +23,8 @@ from sqlalchemy.engine import make_url
 
 from relance.tenancy.database import Database
 from tests.factory import Tenant
-from tests.test_enrolment_states import Clock, clock  # noqa: F401  (the fixture)
+from tests.test_add_contacts import add
+from tests.test_enrolment_states import Clock, clock, move  # noqa: F401  (the fixture)
 from tests.test_queue import claimed, contact_with
 
 # Contacts the queue may not offer ahead of the one it may: enough that walking past each
@@ -68,7 +69,7 @@ def _steps(database: Database, statement: str, parameters: Any) -> int:
 async def _add(tenant: Tenant, sequence_id: str, contacts: list[str], rep: str) -> None:
     items = [{"contactId": c, "assignedToWorkspaceMembershipId": rep} for c in contacts]
     for start in range(0, len(items), 100):
-        added = await tenant.post(f"/v1/sequences/{sequence_id}/contacts", json={"contacts": items[start:start + 100]})
+        added = await add(tenant, sequence_id, items[start:start + 100])
         assert added.status_code == 201, added.text
 
 
@@ -80,9 +81,7 @@ async def _paused_until_resumed(tenant: Tenant, sequence_id: str) -> None:
     contacts = await tenant.contacts(AHEAD)
     await _add(tenant, sequence_id, contacts, tenant.wm(0))
     for start in range(0, len(contacts), 100):
-        paused = await tenant.post(f"/v1/sequences/{sequence_id}/contacts/pause",
-                                   json={"contactIds": contacts[start:start + 100]})
-        assert paused.status_code == 200, paused.text
+        await move(tenant, sequence_id, "pause", {"contactIds": contacts[start:start + 100]})
 
 
 async def _work_of_next(tenant: Tenant, database: Database, ahead: Ahead | None) -> int:
@@ -90,11 +89,7 @@ async def _work_of_next(tenant: Tenant, database: Database, ahead: Ahead | None)
     beside a second rep with as many callable ones: the first rep's ``next`` claims that
     contact, then the work of its candidate statement is counted again, with no one left
     for the rep."""
-    created = await tenant.post("/v1/sequences", json={
-        "name": "Queue", "creatorId": tenant.om(0), "assignedToIds": [tenant.om(0), tenant.om(1)],
-    })
-    assert created.status_code == 201, created.text
-    sequence_id = created.json()["id"]
+    sequence_id = await tenant.sequence(assignees=[0, 1])
     if ahead is not None:
         await ahead(tenant, sequence_id)
     await _add(tenant, sequence_id, await tenant.contacts(AHEAD), tenant.wm(1))
