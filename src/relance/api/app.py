@@ -25,6 +25,7 @@ from relance.api.v1 import (
     tags,
     webhooks,
 )
+from relance.db.checkpoints import checkpointing
 from relance.db.types import utcnow
 from relance.ratelimit import FailureLimiter, RateLimiter
 from relance.settings import Settings
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # as the process: out of the collector's sight, a full collection walks only what
         # requests made, instead of stalling a request for the whole heap.
         gc.freeze()
-        async with delivering(settings, database):
+        async with checkpointing(database.url), delivering(settings, database):
             yield
         await database.dispose()
 

@@ -35,6 +35,7 @@ app.add_typer(webhooks, name="webhooks")
 def worker() -> None:
     """Send webhooks until SIGTERM or SIGINT, beside servers started with
     RELANCE_WEBHOOK_DELIVERY=off (or as well as theirs: dispatchers share the work)."""
+    from relance.db.checkpoints import checkpointing
     from relance.webhooks.dispatcher import Dispatcher
 
     logs.configure(_settings().log_format)
@@ -51,8 +52,9 @@ def worker() -> None:
             loop.add_signal_handler(signum, stop.set)
         log.info("worker_started")
         try:
-            await dispatcher.run(stop)
-            await dispatcher.drain()
+            async with checkpointing(database.url):
+                await dispatcher.run(stop)
+                await dispatcher.drain()
         finally:
             await dispatcher.close()
             await database.dispose()

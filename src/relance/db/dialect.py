@@ -28,6 +28,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
+from relance.db.checkpoints import SAFETY_PAGES
+
 
 def configure_engine(engine: AsyncEngine) -> None:
     """Per-dialect connection set-up: SQLite's pragmas and write-transaction locking."""
@@ -43,6 +45,8 @@ def configure_engine(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Commits leave the log to the served process's checkpointer (``db.checkpoints``).
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
