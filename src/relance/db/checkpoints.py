@@ -141,8 +141,14 @@ async def _run(path: str, every_s: float, stop: asyncio.Event) -> None:
                 await asyncio.wait_for(stop.wait(), every_s)
             except TimeoutError:
                 try:
-                    checkpointer = checkpointer or await asyncio.to_thread(Checkpointer, path)
-                    await asyncio.to_thread(checkpointer.checkpoint)
+                    if checkpointer is None:
+                        checkpointer = await asyncio.to_thread(Checkpointer, path)
+                    done = await asyncio.to_thread(checkpointer.checkpoint)
+                    if done.frames < 0 and not done.busy:
+                        # Opened before the file was in WAL mode, the connections do not
+                        # see its log: the next tick opens them again.
+                        await asyncio.to_thread(checkpointer.close)
+                        checkpointer = None
                     failing = False
                 except sqlite3.Error as error:
                     if not failing:
