@@ -84,13 +84,14 @@ class Checkpointer:
         the next pass has only those to copy."""
         done = Checkpointed(False, 0, 0)
         for _ in range(PASSES):
-            busy, frames, copied = self._connection.execute(
-                "PRAGMA wal_checkpoint(PASSIVE)"
-            ).fetchone()
-            done = Checkpointed(bool(busy), frames, copied)
-            if done.busy or copied >= frames:
+            done = self._pass()
+            if done.busy or done.copied >= done.frames:
                 break
         return self.reset() if done.frames >= RESET_PAGES else done
+
+    def _pass(self) -> Checkpointed:
+        busy, frames, copied = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return Checkpointed(bool(busy), frames, copied)
 
     def reset(self) -> Checkpointed:
         """Copy what is left of the log while holding the write lock, so that no commit
@@ -101,10 +102,7 @@ class Checkpointer:
         except sqlite3.OperationalError:  # a long write holds the lock: next time
             return Checkpointed(True, -1, -1)
         try:
-            busy, frames, copied = self._connection.execute(
-                "PRAGMA wal_checkpoint(PASSIVE)"
-            ).fetchone()
-            return Checkpointed(bool(busy), frames, copied)
+            return self._pass()
         finally:
             self._writer.execute("ROLLBACK")
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from relance.db import sqlite_driver
+from relance.db.checkpoints import sqlite_file
 from relance.db.dialect import configure_engine
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -66,10 +67,10 @@ def missing_directory(url: str) -> str | None:
     """The directory a SQLite file would be created in, when it does not exist. Checked
     before connecting: SQLite's own error ("unable to open database file") says less, and
     aiosqlite can leave a thread behind that outlives the event loop."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    path = sqlite_file(url)
+    if path is None:
         return None
-    directory = os.path.dirname(os.path.abspath(parsed.database))
+    directory = os.path.dirname(os.path.abspath(path))
     return None if os.path.isdir(directory) else directory
 
 
