@@ -80,3 +80,30 @@ def wait_for(condition, *, timeout_s: float = 20.0, step_s: float = 0.05) -> Non
             return
         time.sleep(step_s)
     raise AssertionError("condition not met in time")
+
+
+def wait_while_received(
+    receiver: Receiver,
+    condition,  # noqa: ANN001
+    *,
+    idle_s: float = 20.0,
+    limit_s: float = 300.0,
+    step_s: float = 0.05,
+) -> None:
+    """Poll ``condition`` until true, for as long as ``receiver`` keeps getting requests:
+    AssertionError once it has had none for ``idle_s``, or after ``limit_s`` in all. A
+    backlog that drains slowly on a busy machine is waited for; one that stopped with
+    messages missing is not."""
+    seen = len(receiver.received)
+    limit = time.monotonic() + limit_s
+    deadline = time.monotonic() + idle_s
+    while time.monotonic() < min(deadline, limit):
+        if condition():
+            return
+        time.sleep(step_s)
+        now_seen = len(receiver.received)
+        if now_seen != seen:
+            seen, deadline = now_seen, time.monotonic() + idle_s
+    raise AssertionError(
+        f"condition not met; nothing received for {idle_s:g} s, or {limit_s:g} s passed"
+    )

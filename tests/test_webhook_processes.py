@@ -20,7 +20,7 @@ from relance.db.migrate import upgrade_to_head
 from tests.conftest import GENEROUS_LIMITS, SECRET_KEY, database_url
 from tests.factory import ADMIN_TOKEN, Tenant, TenantFactory
 from tests.realparts import free_port
-from tests.receiver import Receiver, wait_for
+from tests.receiver import Receiver, wait_for, wait_while_received
 from tests.zygote import Zygote
 
 # Crashes per database, as the issue asks: 20 (about 60 s per database here, some 30 s
@@ -207,7 +207,9 @@ async def test_twenty_crashes_at_random_moments_under_load_lose_no_event(zygote,
             assert set(done) <= {200, 201} and done and recorded  # the load did change things
             for path in ("/a", "/b"):
                 await asyncio.to_thread(
-                    wait_for, lambda: recorded <= {r.webhook_id for r in receiver.at(path)}, timeout_s=40
+                    wait_while_received,
+                    receiver,
+                    lambda: recorded <= {r.webhook_id for r in receiver.at(path)},
                 )
     finally:
         receiver.close()
