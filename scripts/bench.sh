@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything (and wrk), starts PostgreSQL on loopback when the run includes it,
-# runs the benchmark (bench/README.md) and prints its table; arguments go to `python -m bench`.
+# runs the benchmark (bench/README.md) and prints its table, then the webhook claims' table
+# (`python -m bench.webhook_claims`); arguments go to `python -m bench`.
 # BENCH_CONTACTS (default 1000000) and BENCH_DATABASES (default sqlite,postgresql) choose
 # the run. BENCH_PYTHON runs it with that interpreter as it is, without installing.
 set -euo pipefail
@@ -27,3 +28,5 @@ if [[ ",$BENCH_DATABASES," == *,postgresql,* ]]; then
   export RELANCE_BENCH_POSTGRES_URL="${RELANCE_TEST_POSTGRES_URL%/*}/relance_bench"
 fi
 "$python" -m bench "$@"
+# The webhook dispatcher's claim behind backlogs of 100 to 100,000 messages, in process.
+"$python" -m bench.webhook_claims --databases "$BENCH_DATABASES"

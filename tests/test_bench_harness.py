@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bench import driver, load, measure, servers
+from bench import driver, load, measure, servers, webhook_claims
 from bench.dataset import Tally
 from bench.floor import PAYLOAD
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from relance.db.models import Call, SequenceAssignee, SequenceContact
+from relance.db.models_webhooks import WebhookDelivery
 from relance.db.types import utcnow
 from relance.tenancy.database import Database
 
@@ -57,6 +58,22 @@ async def test_every_operation_answers_on_the_generated_data(
     assert len(results) == 1 + 1 + 1 + 3 + 1 + 27 + 1
     # The adds were removed again: the loads still add up.
     await load.check(database, dataset)
+
+
+async def test_the_claims_benchmark_serves_the_endpoint_not_in_flight_and_leaves_nothing(
+    database: Database,
+) -> None:
+    async with database.unscoped_session() as session:
+        before = await session.scalar(select(func.count()).select_from(WebhookDelivery))
+    for backlog in (1, 50):
+        measured = await webhook_claims.claims(database, backlog=backlog, samples=2)
+        # The head in flight holds its endpoint; the other endpoint's head goes out.
+        assert (measured.backlog, measured.claimed) == (backlog, 1)
+        assert measured.p50_ms > 0
+    async with database.unscoped_session() as session:
+        after = await session.scalar(select(func.count()).select_from(WebhookDelivery))
+    assert after == before  # rolled back
+    assert "| sqlite | 50 |" in webhook_claims.table({"sqlite": [measured]})
 
 
 async def test_the_recount_catches_a_wrong_load_and_a_wrong_status(database: Database) -> None:

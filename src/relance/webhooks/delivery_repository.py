@@ -43,12 +43,29 @@ async def claim(
     session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Claimed]:
     """Up to ``limit`` due deliveries, each the oldest pending one of its enabled endpoint
-    (an endpoint gets one message at a time, in order), leased until ``lease_until``."""
-    older = aliased(WebhookDelivery)
-    head = ~exists().where(
-        older.endpoint_id == WebhookDelivery.endpoint_id,
-        older.status == PENDING,
-        older.event_position < WebhookDelivery.event_position,
+    (an endpoint gets one message at a time, in order), leased until ``lease_until``.
+
+    Read from the endpoints' side: each enabled endpoint's head is one seek of its queue's
+    index, so that a claim costs what the endpoints do, not what is queued behind their
+    heads (a head in flight or waiting for its retry would make a scan of the due
+    deliveries walk its whole backlog, on every round)."""
+    head = aliased(WebhookDelivery)
+    heads = (
+        select(
+            WebhookEndpoint.id.label("endpoint_id"),
+            select(head.id)
+            .where(head.endpoint_id == WebhookEndpoint.id, head.status == PENDING)
+            .order_by(head.event_position)
+            .limit(1)
+            .correlate(WebhookEndpoint)
+            .scalar_subquery()
+            .label("delivery_id"),
+        )
+        .where(WebhookEndpoint.disabled_at.is_(None))
+        # Worked out first, whatever the planner would prefer: otherwise SQLite walks the
+        # due deliveries by their index and looks for each one's endpoint's head.
+        .cte("heads")
+        .prefix_with("MATERIALIZED")
     )
     statement = (
         select(
@@ -64,13 +81,15 @@ async def claim(
             Event.data,
             Event.created_at,
         )
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .select_from(heads)
+        .join(WebhookDelivery, WebhookDelivery.id == heads.c.delivery_id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == heads.c.endpoint_id)
         .join(Event, Event.position == WebhookDelivery.event_position)
         .where(
+            # The head's own row checked again: PostgreSQL's SKIP LOCKED claim rechecks
+            # these on a row another dispatcher has just changed.
             WebhookDelivery.status == PENDING,
             WebhookDelivery.next_attempt_at <= now,
-            WebhookEndpoint.disabled_at.is_(None),
-            head,
         )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.event_position)
         .limit(limit)
