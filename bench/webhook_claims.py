@@ -54,8 +54,9 @@ class _RollBack(Exception):
     pass
 
 
-async def _backlog(session: AsyncSession, backlog: int) -> list[uuid.UUID]:
-    """Two endpoints with ``backlog`` due deliveries each, the first one's head leased."""
+async def fill(session: AsyncSession, backlog: int) -> list[uuid.UUID]:
+    """Two endpoints with ``backlog`` due deliveries each, the first one's head leased;
+    their ids."""
     tenant = await _provision(session)
     now = utcnow()
     endpoints = [uuid.uuid4(), uuid.uuid4()]
@@ -116,7 +117,7 @@ async def claims(database: Database, *, backlog: int, samples: int) -> Claims:
     served = 0
     try:
         async with database.unscoped_session() as session:
-            endpoints = await _backlog(session, backlog)
+            endpoints = await fill(session, backlog)
             for _ in range(samples):
                 savepoint = await session.begin_nested()
                 now = utcnow()

@@ -1,0 +1,78 @@
+"""The dispatcher's claim (``webhooks.delivery_repository.claim``) does work for each
+endpoint, not for each message waiting behind an endpoint's head: a head in flight, or
+waiting for its retry, leaves every message behind it due, and a claim that walked them
+would slow down every round as a backlog grows.
+
+The work is counted, not timed, in SQLite's virtual machine steps (as ``test_queue_work``
+does): the planner picks its plan by the statement's shape, so a few hundred rows show
+the plan a hundred thousand would get. ``python -m bench.webhook_claims`` times it on both
+databases."""
+
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from bench import webhook_claims
+from sqlalchemy import event
+
+from relance.db.types import utcnow
+from relance.tenancy.database import Database
+from relance.webhooks import delivery_repository
+
+BEHIND = 300
+
+
+class _RollBack(Exception):
+    pass
+
+
+async def _work_of_claim(database: Database, backlog: int) -> tuple[int, int]:
+    """SQLite's steps for the claim's statement with two endpoints of ``backlog`` due
+    messages each, the first one's head in flight; and how many of theirs it claimed.
+    Rolled back: the suite's dispatchers never see these messages."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if "webhook_endpoints.url" in statement:
+            seen.append((statement, parameters))
+
+    try:
+        async with database.unscoped_session() as session:
+            endpoints = await webhook_claims.fill(session, backlog)
+            event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
+            try:
+                now = utcnow()
+                claimed = await delivery_repository.claim(
+                    session, now=now, lease_until=now + timedelta(minutes=1), limit=32
+                )
+            finally:
+                event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
+            [(statement, parameters)] = seen
+            connection = await session.connection()
+            raw: sqlite3.Connection = (await connection.get_raw_connection()).driver_connection._conn  # type: ignore[union-attr]
+            steps = 0
+
+            def step() -> int:
+                nonlocal steps
+                steps += 1
+                return 0
+
+            raw.set_progress_handler(step, 1)
+            try:
+                raw.execute(statement, parameters).fetchall()
+            finally:
+                raw.set_progress_handler(None, 0)
+            raise _RollBack
+    except _RollBack:
+        pass
+    return steps, sum(1 for c in claimed if c.endpoint_id in endpoints)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_messages_behind_a_head_in_flight_cost_the_claim_nothing(database: Database) -> None:
+    alone, served_alone = await _work_of_claim(database, 2)
+    behind_many, served = await _work_of_claim(database, BEHIND)
+    assert served_alone == served == 1  # the second endpoint's head, nothing of the first's
+    # Walking past each message behind the head would add several steps for each.
+    assert behind_many < alone + BEHIND // 3, (alone, behind_many)
