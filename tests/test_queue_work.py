@@ -11,18 +11,17 @@ picks plans it never would on a sequence of size: its plan is checked on the ben
 generated data instead, with the statistics autovacuum would keep."""
 
 import json
-import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 import pytest
 from bench import load
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
 from relance.tenancy.database import Database
 from tests.factory import Tenant
+from tests.sqlite_work import captured, steps
 from tests.test_add_contacts import add
 from tests.test_enrolment_states import Clock, clock, move  # noqa: F401  (the fixture)
 from tests.test_queue import claimed, contact_with
@@ -33,37 +32,13 @@ AHEAD = 150
 Ahead = Callable[[Tenant, str], Awaitable[None]]
 
 
-def _candidates(database: Database) -> Iterator[list[tuple[str, Any]]]:
+def _candidates(database: Database) -> AbstractContextManager[list[tuple[str, Any]]]:
     """Collects the queue's candidate statements (with their parameters) the engine runs."""
-    seen: list[tuple[str, Any]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if statement.startswith("SELECT sequence_contacts.id") and "phone_number_id" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
-
-
-def _steps(database: Database, statement: str, parameters: Any) -> int:
-    """SQLite's virtual machine steps to run ``statement`` now, on a connection of its own."""
-    raw = sqlite3.connect(make_url(database.url).database)
-    steps = 0
-
-    def step() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    try:
-        raw.set_progress_handler(step, 1)
-        raw.execute(statement, parameters).fetchall()
-    finally:
-        raw.close()
-    return steps
+    return captured(
+        database,
+        lambda statement: statement.startswith("SELECT sequence_contacts.id")
+        and "phone_number_id" in statement,
+    )
 
 
 async def _add(tenant: Tenant, sequence_id: str, contacts: list[str], rep: str) -> None:
@@ -95,11 +70,11 @@ async def _work_of_next(tenant: Tenant, database: Database, ahead: Ahead | None)
     await _add(tenant, sequence_id, await tenant.contacts(AHEAD), tenant.wm(1))
     callable_one = await contact_with(tenant, "+33612345678")
     await _add(tenant, sequence_id, [callable_one], tenant.wm(0))
-    for seen in _candidates(database):
+    with _candidates(database) as seen:
         body = await claimed(tenant, sequence_id, tenant.wm(0))
         assert body["call"]["contactId"] == callable_one
         [(statement, parameters), *_] = seen
-    return _steps(database, statement, parameters)
+    return steps(database, statement, parameters)
 
 
 @pytest.mark.usefixtures("clock")
@@ -133,7 +108,7 @@ async def test_postgresql_reads_the_rep_s_queue_along_its_index(client: httpx.As
         await conn.exec_driver_sql("ANALYZE")  # as autovacuum would, after such a load
         await conn.commit()
     path = f"/v1/sequences/{dataset.big.sequence_id}/next"
-    for seen in _candidates(database):
+    with _candidates(database) as seen:
         response = await client.post(path, json={"workspaceMembershipId": str(dataset.assignees[0])},
                                      headers={"Authorization": f"Bearer {dataset.api_key}"})
         assert response.status_code == 201, response.text

@@ -8,17 +8,15 @@ does): the planner picks its plan by the statement's shape, so a few hundred row
 the plan a hundred thousand would get. ``python -m bench.webhook_claims`` times it on both
 databases."""
 
-import sqlite3
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from bench import webhook_claims
-from sqlalchemy import event
 
 from relance.db.types import utcnow
 from relance.tenancy.database import Database
 from relance.webhooks import delivery_repository
+from tests.sqlite_work import captured, counted
 
 BEHIND = 300
 
@@ -31,38 +29,18 @@ async def _work_of_claim(database: Database, backlog: int) -> tuple[int, int]:
     """SQLite's steps for the claim's statement with two endpoints of ``backlog`` due
     messages each, the first one's head in flight; and how many of theirs it claimed.
     Rolled back: the suite's dispatchers never see these messages."""
-    seen: list[tuple[str, Any]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if "webhook_endpoints.url" in statement:
-            seen.append((statement, parameters))
-
     try:
         async with database.unscoped_session() as session:
             endpoints = await webhook_claims.fill(session, backlog)
-            event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
-            try:
+            with captured(database, lambda statement: "webhook_endpoints.url" in statement) as seen:
                 now = utcnow()
                 claimed = await delivery_repository.claim(
                     session, now=now, lease_until=now + timedelta(minutes=1), limit=32
                 )
-            finally:
-                event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
             [(statement, parameters)] = seen
             connection = await session.connection()
-            raw: sqlite3.Connection = (await connection.get_raw_connection()).driver_connection._conn  # type: ignore[union-attr]
-            steps = 0
-
-            def step() -> int:
-                nonlocal steps
-                steps += 1
-                return 0
-
-            raw.set_progress_handler(step, 1)
-            try:
-                raw.execute(statement, parameters).fetchall()
-            finally:
-                raw.set_progress_handler(None, 0)
+            raw = (await connection.get_raw_connection()).driver_connection._conn  # type: ignore[union-attr]
+            steps = counted(raw, statement, parameters)  # in the transaction that holds them
             raise _RollBack
     except _RollBack:
         pass

@@ -31,7 +31,7 @@ async def page(
     rows = await session.scalars(
         select(DoNotCallNumber)
         .where(*conditions)
-        .order_by(DoNotCallNumber.created_at.desc(), DoNotCallNumber.id)
+        .order_by(DoNotCallNumber.created_at.desc(), DoNotCallNumber.id.desc())
         .offset(offset)
         .limit(limit)
     )

@@ -354,6 +354,14 @@ class Call(Base, WorkspaceOwned):
         # of the workspace for each contact whose status is derived.
         Index(None, "workspace_id", "sequence_id", "contact_id", "created_at", "id"),
         Index(None, "workspace_id", "created_at", "id"),
+        # GET /v1/calls by one contact, one rep or one sequence: each reads its own calls
+        # in the list's order, rather than the workspace's newest first until a page of
+        # them turns up (and all of them for the total).
+        Index(None, "workspace_id", "contact_id", "created_at", "id"),
+        Index(None, "workspace_id", "workspace_membership_id", "created_at", "id"),
+        Index(None, "workspace_id", "sequence_id", "created_at", "id"),
+        # The stats' attempts since the start of the day: that day's calls of the sequence.
+        Index(None, "workspace_id", "sequence_id", "started_at"),
     )
 
     id: Mapped[uuid.UUID] = _id()

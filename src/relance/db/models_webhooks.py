@@ -72,6 +72,8 @@ class WebhookDelivery(Base, WorkspaceOwned):
         Index(None, "endpoint_id", "status", "event_position"),
         Index(None, "status", "next_attempt_at"),
         Index(None, "event_position"),
+        # The endpoint's log of every status, newest event first, without a sort of it all.
+        Index(None, "endpoint_id", "event_position", "id"),
     )
 
     id: Mapped[uuid.UUID] = _id()
