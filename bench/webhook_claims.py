@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +41,7 @@ from relance.webhooks import delivery_repository  # noqa: E402
 
 TARGET_RATIO = 1.5
 LIMIT = 32  # what one dispatcher claims at most (``webhooks.dispatcher.CONCURRENCY``)
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,11 @@ async def fill(session: AsyncSession, backlog: int) -> list[uuid.UUID]:
                     "event_position": position,
                     "status": PENDING,
                     "attempts": 0,
+                    # Due long before anything else in the database: the claim's order
+                    # (by due time) reaches them first, whatever else is queued there.
                     "next_attempt_at": now + timedelta(minutes=1)
                     if in_flight
-                    else now - timedelta(seconds=last + 1 - position),
+                    else LONG_AGO + timedelta(seconds=position - first),
                     "created_at": now,
                 }
             )

@@ -348,19 +348,14 @@ class Call(Base, WorkspaceOwned):
 
     __tablename__ = "calls"
     __table_args__ = (
-        # The list operation's calls of a page, newest first; the status rule's facts.
-        # workspace_id leads so that, with the tenant filter, SQLite's planner (which has
-        # no statistics) prefers this index to the one below, which would walk every call
-        # of the workspace for each contact whose status is derived.
+        # A page's calls, newest first, and the status rule's facts: workspace_id leads so
+        # that SQLite (no statistics) prefers it to the next, which walks the workspace's.
         Index(None, "workspace_id", "sequence_id", "contact_id", "created_at", "id"),
         Index(None, "workspace_id", "created_at", "id"),
-        # GET /v1/calls by one contact, one rep or one sequence: each reads its own calls
-        # in the list's order, rather than the workspace's newest first until a page of
-        # them turns up (and all of them for the total).
+        # GET /v1/calls by contact, rep or sequence, in its order; the stats' calls of today.
         Index(None, "workspace_id", "contact_id", "created_at", "id"),
         Index(None, "workspace_id", "workspace_membership_id", "created_at", "id"),
         Index(None, "workspace_id", "sequence_id", "created_at", "id"),
-        # The stats' attempts since the start of the day: that day's calls of the sequence.
         Index(None, "workspace_id", "sequence_id", "started_at"),
     )
 
