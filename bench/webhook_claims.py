@@ -173,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             upgrade_to_head(url)
             rows[database] = asyncio.run(_measure(url, backlogs, args.samples))
+    print(
+        "\nThe webhook dispatcher's claim, in process, behind two endpoints' backlogs "
+        "(the first one's oldest message in flight)\n"
+    )
     print(table(rows))
     return 0
 
