@@ -28,14 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import delete, func, insert, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from bench.load import _provision  # noqa: E402
 from relance.db.migrate import upgrade_to_head  # noqa: E402
 from relance.db.models_webhooks import Event, WebhookDelivery, WebhookEndpoint  # noqa: E402
 from relance.db.types import utcnow  # noqa: E402
-from relance.events.outbox import PENDING  # noqa: E402
+from relance.events.outbox import DELIVERED, PENDING  # noqa: E402
 from relance.tenancy.database import Database  # noqa: E402
 from relance.webhooks import delivery_repository  # noqa: E402
 
@@ -55,9 +55,9 @@ class _RollBack(Exception):
     pass
 
 
-async def fill(session: AsyncSession, backlog: int) -> list[uuid.UUID]:
-    """Two endpoints with ``backlog`` due deliveries each, the first one's head leased;
-    their ids."""
+async def fill(session: AsyncSession, backlog: int, *, delivered: int = 0) -> list[uuid.UUID]:
+    """Two endpoints with ``backlog`` due deliveries each, the first one's head leased,
+    after ``delivered`` delivered ones each; their ids."""
     tenant = await _provision(session)
     now = utcnow()
     endpoints = [uuid.uuid4(), uuid.uuid4()]
@@ -76,11 +76,42 @@ async def fill(session: AsyncSession, backlog: int) -> list[uuid.UUID]:
             for endpoint in endpoints
         ],
     )
-    events = [uuid.uuid4() for _ in range(backlog)]
+    for status, count in ((DELIVERED, delivered), (PENDING, backlog)):
+        if not count:
+            continue
+        first, last = await _events(session, tenant.workspace_id, count)
+        rows = []
+        for position in range(first, last + 1):
+            for index, endpoint in enumerate(endpoints):
+                in_flight = status == PENDING and position == first and index == 0
+                rows.append(
+                    {
+                        "workspace_id": tenant.workspace_id,
+                        "endpoint_id": endpoint,
+                        "event_position": position,
+                        "status": status,
+                        "attempts": 0 if status == PENDING else 1,
+                        # Due long before anything else in the database: the claim's
+                        # order (by due time) reaches them first, whatever else is queued.
+                        "next_attempt_at": None
+                        if status != PENDING
+                        else now + timedelta(minutes=1)
+                        if in_flight
+                        else LONG_AGO + timedelta(seconds=position - first),
+                        "created_at": now,
+                    }
+                )
+        await session.execute(insert(WebhookDelivery), rows)
+    return endpoints
+
+
+async def _events(session: AsyncSession, workspace_id: uuid.UUID, count: int) -> tuple[int, int]:
+    """``count`` events of the workspace; their first and last positions."""
+    events = [uuid.uuid4() for _ in range(count)]
     await session.execute(
         insert(Event),
         [
-            {"id": event, "workspace_id": tenant.workspace_id, "type": "bench", "data": {}}
+            {"id": event, "workspace_id": workspace_id, "type": "bench", "data": {}}
             for event in events
         ],
     )
@@ -91,27 +122,13 @@ async def fill(session: AsyncSession, backlog: int) -> list[uuid.UUID]:
             )
         )
     ).one()
-    rows = []
-    for position in range(first, last + 1):
-        for index, endpoint in enumerate(endpoints):
-            in_flight = position == first and index == 0
-            rows.append(
-                {
-                    "workspace_id": tenant.workspace_id,
-                    "endpoint_id": endpoint,
-                    "event_position": position,
-                    "status": PENDING,
-                    "attempts": 0,
-                    # Due long before anything else in the database: the claim's order
-                    # (by due time) reaches them first, whatever else is queued there.
-                    "next_attempt_at": now + timedelta(minutes=1)
-                    if in_flight
-                    else LONG_AGO + timedelta(seconds=position - first),
-                    "created_at": now,
-                }
-            )
-    await session.execute(insert(WebhookDelivery), rows)
-    return endpoints
+    return first, last
+
+
+async def empty(session: AsyncSession, endpoints: list[uuid.UUID]) -> None:
+    """Remove what ``fill`` made for these endpoints (its events stay)."""
+    await session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id.in_(endpoints)))
+    await session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoints)))
 
 
 async def claims(database: Database, *, backlog: int, samples: int) -> Claims:

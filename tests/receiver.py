@@ -26,6 +26,7 @@ class Receiver:
         self.default = default
         self.delay_s = delay_s
         self.received: list[Received] = []
+        self.arrived = 0  # requests begun, answered or not
         self._scripts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         receiver = self
@@ -34,6 +35,8 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
+                with receiver._lock:
+                    receiver.arrived += 1  # before the delay: a request under way
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
                 status = receiver._record(self.path, dict(self.headers.items()), body)

@@ -1,11 +1,11 @@
 """The lists that filter by one column read the rows they show, not the tenant's history:
 `GET /v1/calls` by contact, by rep and by sequence (its page and its total), the
-attempts of today in `GET /v1/sequences/{id}/stats`, and the pages (not the totals) of
-`GET /v1/do-not-call` and of an endpoint's delivery log. Each is run for a tenant with no
+attempts of today in `GET /v1/sequences/{id}/stats`, and the page (not the total) of
+`GET /v1/do-not-call`. Each is run for a tenant with no
 other rows and for one with many others, in SQLite's virtual machine steps
-(``tests.sqlite_work``): walking past each other row would add several steps for each.
+(``tests.query_work``): walking past each other row would add several steps for each.
 
-Rows are written straight into the tables (a history of calls, a long list, a long log):
+Rows are written straight into the tables (a history of calls, a long list):
 the API would take minutes to make as many, and these reads depend on nothing else."""
 
 import uuid
@@ -15,11 +15,10 @@ import pytest
 from sqlalchemy import insert
 
 from relance.db.models import Call
-from relance.db.models_webhooks import Event, WebhookDelivery, WebhookEndpoint
 from relance.db.types import utcnow
 from relance.tenancy.database import Database
 from tests.factory import Tenant, TenantFactory
-from tests.sqlite_work import captured, steps
+from tests.query_work import captured, steps
 
 OTHERS = 600
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -118,42 +117,5 @@ async def test_a_page_of_the_do_not_call_list_reads_the_page(
         work.extend(
             await _work(database, tenant, "/v1/do-not-call?limit=2", "ORDER BY do_not_call_numbers")
         )
-    alone, among_many = work
-    assert among_many < alone + OTHERS // 3, (alone, among_many)
-
-
-async def test_a_page_of_an_endpoint_s_log_reads_the_page(
-    tenants: TenantFactory, database: Database
-) -> None:
-    work = []
-    for others in (2, OTHERS):
-        tenant = await tenants.create()
-        workspace_id = uuid.UUID(tenant.workspace_id)
-        endpoint = uuid.uuid4()
-        now = utcnow()
-        async with database.unscoped_session() as session:
-            await session.execute(
-                insert(WebhookEndpoint).values(
-                    id=endpoint, workspace_id=workspace_id, url="https://example.com/hook",
-                    event_types=",*,", secret="whsec_test", created_at=now, updated_at=now,
-                )
-            )
-            positions = (
-                await session.execute(
-                    insert(Event).returning(Event.position),
-                    [{"workspace_id": workspace_id, "type": "webhook.test", "data": {}} for _ in range(others)],
-                )
-            ).scalars().all()
-            await session.execute(
-                insert(WebhookDelivery),
-                [
-                    {"workspace_id": workspace_id, "endpoint_id": endpoint, "event_position": position,
-                     "status": "delivered", "attempts": 1, "last_attempt_at": now,
-                     "last_status_code": 204, "created_at": now}
-                    for position in positions
-                ],
-            )
-        path = f"/v1/webhooks/{endpoint}/deliveries?limit=2"
-        work.extend(await _work(database, tenant, path, "ORDER BY webhook_deliveries"))
     alone, among_many = work
     assert among_many < alone + OTHERS // 3, (alone, among_many)

@@ -21,7 +21,7 @@ from bench import load
 
 from relance.tenancy.database import Database
 from tests.factory import Tenant
-from tests.sqlite_work import captured, steps
+from tests.query_work import captured, scans, steps
 from tests.test_add_contacts import add
 from tests.test_enrolment_states import Clock, clock, move  # noqa: F401  (the fixture)
 from tests.test_queue import claimed, contact_with
@@ -88,15 +88,6 @@ async def test_contacts_next_may_not_offer_cost_it_nothing(tenants, database: Da
     assert behind_many < alone + AHEAD // 3, (alone, behind_many)
 
 
-def _scans(plan: Any) -> list[dict]:
-    """The nodes of an EXPLAIN (FORMAT JSON) plan that read a table."""
-    if isinstance(plan, list):
-        return [scan for node in plan for scan in _scans(node)]
-    node = plan.get("Plan", plan)
-    own = [node] if "Relation Name" in node else []
-    return own + [scan for child in node.get("Plans", []) for scan in _scans(child)]
-
-
 @pytest.mark.usefixtures("clock")
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_postgresql_reads_the_rep_s_queue_along_its_index(client: httpx.AsyncClient, database: Database) -> None:
@@ -116,7 +107,7 @@ async def test_postgresql_reads_the_rep_s_queue_along_its_index(client: httpx.As
     async with database.engine.connect() as conn:
         plan = (await conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)).scalar()
         await conn.rollback()  # the statement locks the row it finds
-    [enrolments] = [s for s in _scans(json.loads(plan) if isinstance(plan, str) else plan)
+    [enrolments] = [s for s in scans(json.loads(plan) if isinstance(plan, str) else plan)
                     if s["Relation Name"] == "sequence_contacts"]
     assert enrolments.get("Index Name") == "ix_sequence_contacts_queue", enrolments
     assert enrolments["Actual Rows"] + enrolments.get("Rows Removed by Filter", 0) <= 1, enrolments

@@ -347,3 +347,48 @@ async def test_a_backlog_goes_out_as_fast_as_the_receiver_answers_not_one_messag
         await sender.close()
     recorded = [e["id"] for e in await events(tenant) if e["type"] == "sequence_contact.added"]
     assert [r.webhook_id for r in receiver.at("/burst")] == recorded
+
+
+async def test_one_round_sends_an_endpoint_s_whole_due_backlog_in_order(tenants, receiver, database) -> None:
+    """Each attempt that ends delivered claims its endpoint's next message in the
+    transaction that records it, and sends it: one claim starts the whole backlog."""
+    tenant = await tenants.create()
+    await hook(tenant, receiver, "/run", events=["sequence_contact.added"])
+    contacts = await tenant.contacts(12)
+    await tenant.sequence(contact_ids=contacts)
+    sender = dispatcher(database)
+    try:
+        assert await sender.round() >= 1
+        await sender.drain()
+    finally:
+        await sender.close()
+    recorded = [e["id"] for e in await events(tenant) if e["type"] == "sequence_contact.added"]
+    assert len(recorded) == 12
+    assert [r.webhook_id for r in receiver.at("/run")] == recorded
+
+
+async def test_a_dispatcher_told_to_stop_claims_no_next_message(tenants, receiver, database) -> None:
+    """Stopping (a worker's SIGTERM) lets the attempt under way end, and leaves the
+    endpoint's next messages queued, unclaimed, for the next dispatcher."""
+    tenant = await tenants.create()
+    await hook(tenant, receiver, "/stopped", events=["sequence_contact.added"])
+    await tenant.sequence(contact_ids=await tenant.contacts(5))
+    receiver.delay_s = 0.3
+    sender = dispatcher(database, webhook_poll_s=30.0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not receiver.arrived:
+            await asyncio.sleep(0.01)
+        stop.set()  # while the receiver holds the first attempt
+        await asyncio.wait_for(running, 5)
+        await sender.drain()
+    finally:
+        await sender.close()
+    assert len(receiver.at("/stopped")) == 1
+    later = dispatcher(database)
+    try:
+        await pump(later, lambda: len(receiver.at("/stopped")) == 5)
+    finally:
+        await later.close()

@@ -39,16 +39,17 @@ async def anything_due(session: AsyncSession, *, now: datetime) -> bool:
     return await session.scalar(select(exists(due))) or False
 
 
-async def claim(
-    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
-) -> list[Claimed]:
+def _due_heads(*, now: datetime, limit: int, endpoint_id: uuid.UUID | None = None) -> Any:
     """Up to ``limit`` due deliveries, each the oldest pending one of its enabled endpoint
-    (an endpoint gets one message at a time, in order), leased until ``lease_until``.
+    (of ``endpoint_id`` only, when given), the longest due first.
 
     Read from the endpoints' side: each enabled endpoint's head is one seek of its queue's
     index, so that a claim costs what the endpoints do, not what is queued behind their
     heads (a head in flight or waiting for its retry would make a scan of the due
-    deliveries walk its whole backlog, on every round)."""
+    deliveries walk its whole backlog, on every round). That index (endpoint, status,
+    event) is the only one in event order (``models_webhooks``): with statistics,
+    PostgreSQL would pick any other for this LIMIT 1 and walk the delivered history."""
+    endpoint = [] if endpoint_id is None else [WebhookEndpoint.id == endpoint_id]
     head = aliased(WebhookDelivery)
     heads = (
         select(
@@ -61,7 +62,7 @@ async def claim(
             .scalar_subquery()
             .label("delivery_id"),
         )
-        .where(WebhookEndpoint.disabled_at.is_(None))
+        .where(WebhookEndpoint.disabled_at.is_(None), *endpoint)
         # Worked out first, whatever the planner would prefer: otherwise SQLite walks the
         # due deliveries by their index and looks for each one's endpoint's head.
         .cte("heads")
@@ -94,6 +95,33 @@ async def claim(
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.event_position)
         .limit(limit)
     )
+    return statement
+
+
+async def claim(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
+) -> list[Claimed]:
+    """Up to ``limit`` due deliveries, each the oldest pending one of its enabled endpoint
+    (an endpoint gets one message at a time, in order), leased until ``lease_until``."""
+    return await _lease(session, _due_heads(now=now, limit=limit), now, lease_until)
+
+
+async def claim_next(
+    session: AsyncSession, *, endpoint_id: uuid.UUID, now: datetime, lease_until: datetime
+) -> Claimed | None:
+    """The endpoint's next message if it is due, leased: what the attempt that has just
+    ended (and is recorded in this transaction) sends next."""
+    claimed = await _lease(
+        session, _due_heads(now=now, limit=1, endpoint_id=endpoint_id), now, lease_until
+    )
+    return claimed[0] if claimed else None
+
+
+async def _lease(
+    session: AsyncSession, statement: Any, now: datetime, lease_until: datetime
+) -> list[Claimed]:
+    """The deliveries ``statement`` selects, leased until ``lease_until``, with what each
+    sends."""
     rows = (await session.execute(claiming(session, statement, of=WebhookDelivery))).all()
     if not rows:
         return []

@@ -11,9 +11,13 @@ once, and a receiver deduplicates by that id.
 
 An endpoint gets one message at a time, the oldest first; a message that fails waits for
 its retry and holds those behind it (so that a receiver sees a contact's events in order).
-An idle dispatcher looks for due messages every ``RELANCE_WEBHOOK_POLL_S``, and at once
-when one of its attempts ends: the endpoint's next message is then due, and a backlog
-goes out as fast as the receiver answers, not one message per poll.
+An attempt that ends delivered (or failed for good) claims its endpoint's next message,
+when it is due, in the transaction that records its outcome, and sends it: a backlog goes
+out as fast as the receiver answers, one transaction a message. It does not while every
+one of the dispatcher's slots is taken: other endpoints may be waiting, and the round
+serves them the longest due first. An idle dispatcher looks for due messages every
+``RELANCE_WEBHOOK_POLL_S``, and at once when an endpoint's run of attempts ends. A
+dispatcher told to stop finishes the attempts under way and claims no next message.
 A 2xx within the timeout is delivered; anything else is a failed attempt, retried after
 the schedule's next delay (with up to 10% jitter), ``failed`` once the schedule is done.
 A 410 disables the endpoint (``gone``) at once.
@@ -93,12 +97,26 @@ class Dispatcher:
             timeout=settings.webhook_timeout_s, follow_redirects=False, trust_env=False
         )
         self._in_flight: set[asyncio.Task[None]] = set()
-        # Set when an attempt ends (``_attempt``): its endpoint's next message may be due.
+        # Set when an endpoint's run of attempts ends (``_attempt``): what was held behind
+        # a message that failed may be due, and its slot is free.
         self._attempt_ended = asyncio.Event()
+        # Set when ``run`` is told to stop: attempts under way claim no next message.
+        self._stopping = asyncio.Event()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Claim and send until ``stop`` is set (or the task is cancelled)."""
         stop = stop or asyncio.Event()
+        watching = asyncio.create_task(self._stop_when(stop))
+        try:
+            await self._run(stop)
+        finally:
+            watching.cancel()
+
+    async def _stop_when(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._stopping.set()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             # Cleared before the round, so that an attempt ending during it is not missed.
             self._attempt_ended.clear()
@@ -132,19 +150,29 @@ class Dispatcher:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             return 1
         now = datetime.now(UTC)
-        lease = now + timedelta(seconds=lease_s(self.settings.webhook_timeout_s))
         # Idle most of the time: a read first, so that SQLite's write lock is taken only
         # when there is something to claim.
         async with self.database.unscoped_session(write=False) as session:
             if not await repository.anything_due(session, now=now):
                 return 0
         async with self.database.unscoped_session() as session:
-            claimed = await repository.claim(session, now=now, lease_until=lease, limit=free)
+            claimed = await repository.claim(
+                session, now=now, lease_until=self._lease_until(now), limit=free
+            )
         for item in claimed:
             task = asyncio.create_task(self._attempt(item))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
         return len(claimed)
+
+    def _may_go_on(self) -> bool:
+        """Whether an attempt that ended may claim its endpoint's next message: not while
+        stopping, nor while every slot is taken (other endpoints may wait for one; their
+        turn comes by the round's order, the longest due first)."""
+        return not self._stopping.is_set() and len(self._in_flight) < CONCURRENCY
+
+    def _lease_until(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=lease_s(self.settings.webhook_timeout_s))
 
     async def drain(self) -> None:
         """Wait for the attempts under way (tests, and a worker stopping)."""
@@ -158,12 +186,16 @@ class Dispatcher:
         await self._client.aclose()
 
     async def _attempt(self, claimed: repository.Claimed) -> None:
+        """Send ``claimed``, then each next message of its endpoint the attempts claim."""
+        following: repository.Claimed | None = claimed
         try:
-            await self._attempt_once(claimed)
+            while following is not None:
+                following = await self._attempt_once(following)
         finally:
             self._attempt_ended.set()
 
-    async def _attempt_once(self, claimed: repository.Claimed) -> None:
+    async def _attempt_once(self, claimed: repository.Claimed) -> repository.Claimed | None:
+        """One attempt, recorded; the endpoint's next message if the record claimed it."""
         status_code, error = await self._send(claimed)
         at = utcnow()
         delivered = status_code is not None and 200 <= status_code < 300
@@ -177,9 +209,10 @@ class Dispatcher:
             status = PENDING
             delay = self.schedule[attempts] * random.uniform(1.0, 1.1)
             next_at = at + timedelta(seconds=delay)
+        following = None
         try:
             async with self.database.unscoped_session() as session:
-                await repository.record_attempt(
+                recorded = await repository.record_attempt(
                     session,
                     claimed=claimed,
                     at=at,
@@ -192,9 +225,16 @@ class Dispatcher:
                     await repository.disable(
                         session, endpoint_id=claimed.endpoint_id, at=at, reason=GONE
                     )
+                elif recorded and status != PENDING and self._may_go_on():
+                    following = await repository.claim_next(
+                        session,
+                        endpoint_id=claimed.endpoint_id,
+                        now=at,
+                        lease_until=self._lease_until(at),
+                    )
         except Exception as failure:  # the lease runs out and the attempt is made again
             log.warning("webhook_record_failed", error=repr(failure))
-            return
+            return None
         log.info(
             "webhook_attempt",
             delivery_id=str(claimed.delivery_id),
@@ -203,6 +243,7 @@ class Dispatcher:
             error=error,
             outcome=status,
         )
+        return following
 
     async def _send(self, claimed: repository.Claimed) -> tuple[int | None, str | None]:
         """The answer's status code, or the error that stood for it."""

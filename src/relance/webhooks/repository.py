@@ -63,7 +63,7 @@ async def deliveries(
         select(WebhookDelivery, Event.id, Event.type)
         .join(Event, Event.position == WebhookDelivery.event_position)
         .where(*conditions)
-        .order_by(WebhookDelivery.event_position.desc(), WebhookDelivery.id.desc())
+        .order_by(WebhookDelivery.event_position.desc(), WebhookDelivery.id)
         .offset(offset)
         .limit(limit)
     )

@@ -1,7 +1,8 @@
-"""Counting what a statement makes SQLite do, in its virtual machine's steps, for the
-tests that check a query's work does not grow with data it should not read: SQLite's
-planner picks an index by the statement's shape, whatever the data (it keeps no
-statistics), so a test's few hundred rows show the plan a million would get."""
+"""What a statement makes the database do, for the tests that check a query's work does
+not grow with data it should not read. On SQLite, counted in its virtual machine's
+steps: its planner picks an index by the statement's shape, whatever the data (it keeps
+no statistics), so a test's few hundred rows show the plan a million would get. On
+PostgreSQL, whose planner goes by statistics, the tables a plan reads and how."""
 
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -54,3 +55,12 @@ def steps(database: Database, statement: str, parameters: Any) -> int:
         return counted(raw, statement, parameters)
     finally:
         raw.close()
+
+
+def scans(plan: Any) -> list[dict]:
+    """The nodes of an EXPLAIN (FORMAT JSON) plan that read a table, subplans included."""
+    if isinstance(plan, list):
+        return [scan for node in plan for scan in scans(node)]
+    node = plan.get("Plan", plan)
+    own = [node] if "Relation Name" in node else []
+    return own + [scan for child in node.get("Plans", []) for scan in scans(child)]
