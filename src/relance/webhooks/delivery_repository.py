@@ -46,9 +46,9 @@ def _due_heads(*, now: datetime, limit: int, endpoint_id: uuid.UUID | None = Non
     Read from the endpoints' side: each enabled endpoint's head is one seek of its queue's
     index, so that a claim costs what the endpoints do, not what is queued behind their
     heads (a head in flight or waiting for its retry would make a scan of the due
-    deliveries walk its whole backlog, on every round). That index (endpoint, status,
-    event) is the only one in event order (``models_webhooks``): with statistics,
-    PostgreSQL would pick any other for this LIMIT 1 and walk the delivered history."""
+    deliveries walk its whole backlog, on every round). On PostgreSQL that index
+    (endpoint, status, event) is the only one in event order (``models_webhooks``): with
+    statistics, it would pick any other for this LIMIT 1 and walk the delivered history."""
     endpoint = [] if endpoint_id is None else [WebhookEndpoint.id == endpoint_id]
     head = aliased(WebhookDelivery)
     heads = (
