@@ -100,23 +100,12 @@ class Dispatcher:
         # Set when an endpoint's run of attempts ends (``_attempt``): what was held behind
         # a message that failed may be due, and its slot is free.
         self._attempt_ended = asyncio.Event()
-        # Set when ``run`` is told to stop: attempts under way claim no next message.
-        self._stopping = asyncio.Event()
+        # What ``run`` was told to stop by: once set, attempts claim no next message.
+        self._stop: asyncio.Event | None = None
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Claim and send until ``stop`` is set (or the task is cancelled)."""
-        stop = stop or asyncio.Event()
-        watching = asyncio.create_task(self._stop_when(stop))
-        try:
-            await self._run(stop)
-        finally:
-            watching.cancel()
-
-    async def _stop_when(self, stop: asyncio.Event) -> None:
-        await stop.wait()
-        self._stopping.set()
-
-    async def _run(self, stop: asyncio.Event) -> None:
+        stop = self._stop = stop or asyncio.Event()
         while not stop.is_set():
             # Cleared before the round, so that an attempt ending during it is not missed.
             self._attempt_ended.clear()
@@ -169,7 +158,8 @@ class Dispatcher:
         """Whether an attempt that ended may claim its endpoint's next message: not while
         stopping, nor while every slot is taken (other endpoints may wait for one; their
         turn comes by the round's order, the longest due first)."""
-        return not self._stopping.is_set() and len(self._in_flight) < CONCURRENCY
+        stopping = self._stop is not None and self._stop.is_set()
+        return not stopping and len(self._in_flight) < CONCURRENCY
 
     def _lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=lease_s(self.settings.webhook_timeout_s))
