@@ -60,7 +60,7 @@ async def load(
     """Provision a tenant and load two sequences and spare contacts; the schema must exist."""
     started = time.perf_counter()
     async with database.unscoped_session() as session:
-        tenant = await _provision(session)
+        tenant = await provision(session)
         generator = Generator(tenant)
         await _tags(session, tenant, generator.tag_ids)
         big = await _sequence(session, generator, "Benchmark, big")
@@ -87,7 +87,7 @@ async def load(
     )
 
 
-async def _provision(session: AsyncSession) -> Tenant:
+async def provision(session: AsyncSession) -> Tenant:
     """An EXPERT organization, a workspace, its assignees and an API key."""
     organization = await tenancy.create_organization(
         session, name="Benchmark", plan=Plan.EXPERT, subscription_status=SubscriptionStatus.ACTIVE

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from sqlalchemy import delete, func, insert, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
-from bench.load import _provision  # noqa: E402
+from bench.load import provision  # noqa: E402
 from relance.db.migrate import upgrade_to_head  # noqa: E402
 from relance.db.models_webhooks import Event, WebhookDelivery, WebhookEndpoint  # noqa: E402
 from relance.db.types import utcnow  # noqa: E402
@@ -58,7 +58,7 @@ class _RollBack(Exception):
 async def fill(session: AsyncSession, backlog: int, *, delivered: int = 0) -> list[uuid.UUID]:
     """Two endpoints with ``backlog`` due deliveries each, the first one's head leased,
     after ``delivered`` delivered ones each; their ids."""
-    tenant = await _provision(session)
+    tenant = await provision(session)
     now = utcnow()
     endpoints = [uuid.uuid4(), uuid.uuid4()]
     await session.execute(
