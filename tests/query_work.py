@@ -48,6 +48,12 @@ def counted(raw: sqlite3.Connection, statement: str, parameters: Any) -> int:
     return steps
 
 
+def assert_unmoved_by(others: int, alone: int, among_others: int) -> None:
+    """The steps with ``others`` rows it should not read grew by less than a third of a
+    step for each: walking past each one would add several."""
+    assert among_others < alone + others // 3, (alone, among_others)
+
+
 def steps(database: Database, statement: str, parameters: Any) -> int:
     """``counted`` on a connection of its own: what the committed data makes it do now."""
     raw = sqlite3.connect(make_url(database.url).database)
