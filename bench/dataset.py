@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from relance.call_lifecycle import CallStatus, has_ended, has_started, reaches_a_person
-from relance.calling_windows import key_of_number
+from relance.calling_windows import key_of_number, queue_key
 from relance.enrolments.statuses import UNDER_WAY, StatusFacts, derive
 
 SEED = 20250106
@@ -209,6 +209,9 @@ class Generator:
         # One contact in ten with a number has a second one.
         count = 0 if not has_number else 2 if self.rng.random() < 0.1 else 1
         contact_id, created, numbers = self.contact(chunk, numbers=count)
+        zone_keys = [
+            n["time_zones"] for n in chunk.phone_numbers[len(chunk.phone_numbers) - count :]
+        ]
         assignee = self.tenant.assignees[index % len(self.tenant.assignees)]
         enrolled = created + timedelta(hours=1)
         enrolment_id = self.new_id()
@@ -235,6 +238,7 @@ class Generator:
                 # As enrolments.statuses keeps them: a contact that connected is finished.
                 "attempts": len(attempts),
                 "call_under_way": any(c["status"] in UNDER_WAY for c in calls),
+                "zone_key": queue_key(zone_keys),
                 "last_attempt_at": max((c["started_at"] for c in attempts), default=None),
                 "state": "finished" if connected else "active",
                 "exit_reason": "connected" if connected else None,

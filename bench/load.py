@@ -342,15 +342,20 @@ class _RollBack(Exception):
 
 async def _check_statuses_derived(database: Database, sample: dict[uuid.UUID, str | None]) -> None:
     """The sample's stored statuses are those generated, and ``statuses.refresh`` leaves
-    them as they are (in a transaction rolled back)."""
+    them and the other columns it derives as they are (in a transaction rolled back)."""
+    derived = (
+        SequenceContact.status,
+        SequenceContact.attempts,
+        SequenceContact.last_attempt_at,
+        SequenceContact.call_under_way,
+        SequenceContact.zone_key,
+    )
 
-    async def stored(session: AsyncSession) -> dict[uuid.UUID, str | None]:
+    async def stored(session: AsyncSession) -> dict[uuid.UUID, tuple]:
         rows = await session.execute(
-            select(SequenceContact.id, SequenceContact.status).where(
-                SequenceContact.id.in_(list(sample))
-            )
+            select(SequenceContact.id, *derived).where(SequenceContact.id.in_(list(sample)))
         )
-        return {key: value for key, value in rows.all()}
+        return {row[0]: tuple(row[1:]) for row in rows.all()}
 
     try:
         async with database.session(write=True) as session:
@@ -361,14 +366,15 @@ async def _check_statuses_derived(database: Database, sample: dict[uuid.UUID, st
             raise _RollBack
     except _RollBack:
         pass
-    if before != sample:
+    generated = {key: row[0] for key, row in before.items()}
+    if generated != sample:
         raise CheckFailed(
             f"of {len(sample)} sampled enrolments, {len(before)} found, and "
-            f"{sum(before.get(k, 0) != v for k, v in sample.items())} not as generated"
+            f"{sum(generated.get(k, 0) != v for k, v in sample.items())} not as generated"
         )
     differ = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
     if differ:
         raise CheckFailed(
-            f"{len(differ)} of {len(sample)} stored statuses differ from the rule's "
+            f"{len(differ)} of {len(sample)} stored enrolments differ from the rule's "
             f"(stored, derived): {dict(list(differ.items())[:5])}"
         )

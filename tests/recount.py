@@ -2,9 +2,13 @@
 
 import uuid
 
+from collections import defaultdict
+
 from sqlalchemy import Select, func, select
 
+from relance.calling_windows import queue_key
 from relance.db.models import (
+    PhoneNumber,
     SequenceAssignee,
     SequenceContact,
     SequenceContactTag,
@@ -21,8 +25,9 @@ async def _pairs(session, statement: Select) -> dict:  # noqa: ANN001
 
 async def drift(database, sequence_ids: list[str]) -> dict:  # noqa: ANN001
     """(what, key) -> (maintained, recount), wherever the two differ: each assignee's load,
-    each status count and each tag count; and each tag row whose copy of its enrolment's
-    sequence, createdAt and deletedAt differs from the enrolment's."""
+    each status count and each tag count; each tag row whose copy of its enrolment's
+    sequence, createdAt and deletedAt differs from the enrolment's; and each enrolment
+    whose zone key differs from the queue key of its contact's numbers."""
     ids = [uuid.UUID(s) for s in sequence_ids]
     link = SequenceContactTag
     async with database.unscoped_session(write=False) as session:
@@ -61,6 +66,11 @@ async def drift(database, sequence_ids: list[str]) -> dict:  # noqa: ANN001
             .join(SequenceContact, SequenceContact.id == link.sequence_contact_id)
             .where(SequenceContact.sequence_id.in_(ids))
         )).all()
+        zone_keys = (await session.execute(
+            select(SequenceContact.id, SequenceContact.zone_key, PhoneNumber.time_zones)
+            .outerjoin(PhoneNumber, PhoneNumber.contact_id == SequenceContact.contact_id)
+            .where(ACTIVE, SequenceContact.sequence_id.in_(ids))
+        )).all()
     differ = {
         (what, key): (kept.get(key, 0), counted.get(key, 0))
         for what, (kept, counted) in pairs.items()
@@ -70,4 +80,13 @@ async def drift(database, sequence_ids: list[str]) -> dict:  # noqa: ANN001
     for row in copies:
         if tuple(row[2:5]) != tuple(row[5:8]):
             differ[("tag row", (row[0], row[1]))] = (tuple(row[2:5]), tuple(row[5:8]))
+    stored: dict = {}
+    numbers: dict = defaultdict(list)
+    for enrolment_id, kept_key, number_key in zone_keys:
+        stored[enrolment_id] = kept_key
+        if number_key is not None:
+            numbers[enrolment_id].append(number_key)
+    for enrolment_id, kept_key in stored.items():
+        if kept_key != (derived := queue_key(numbers[enrolment_id])):
+            differ[("zone key", enrolment_id)] = (kept_key, derived)
     return differ

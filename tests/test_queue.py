@@ -180,6 +180,77 @@ async def test_windows_in_each_numbers_zones(tenants, clock: Clock) -> None:
     assert (await claimed(tenant, sequence_id))["call"]["contactId"] == tokyo_by_choice
 
 
+async def test_the_queue_order_runs_across_the_zones(tenants, clock: Clock) -> None:
+    """The queue is read zone by zone (``SequenceContact.zone_key``), and still handed out
+    in one order: enrolment order among the never called, then the oldest last attempt."""
+    tenant = await tenants.create()
+    numbers = ["+33612345601", "+12125551201", "+33612345602", "+12125551202", "+81312345601"]
+    contacts = [await contact_with(tenant, number) for number in numbers]
+    sequence_id = await one_rep_sequence(tenant, [])
+    for contact in contacts:  # one at a time: enrolment order is the order of the adds
+        added = await tenant.post(f"/v1/sequences/{sequence_id}/contacts", json={"contacts": [
+            {"contactId": contact, "assignedToWorkspaceMembershipId": tenant.wm(0)}]})
+        assert added.status_code == 201, added.text
+    calls = []
+    for _ in contacts:
+        calls.append((await claimed(tenant, sequence_id))["call"])
+        clock.now += timedelta(minutes=1)
+    assert [c["contactId"] for c in calls] == contacts
+
+    async def round_of(count: int) -> list[str]:
+        for call in calls:
+            await end_call(tenant, call["id"])
+        calls[:] = []
+        for _ in range(count):
+            calls.append((await claimed(tenant, sequence_id))["call"])
+            clock.now += timedelta(minutes=1)
+        return [c["contactId"] for c in calls]
+
+    # The first two called again are the two last attempted longest ago; then they are
+    # the newest, and come last.
+    assert await round_of(2) == contacts[:2]
+    assert await round_of(5) == contacts[2:] + contacts[:2]
+
+
+async def test_a_contact_s_zones_follow_its_numbers_and_its_time_zone(tenants, clock: Clock) -> None:
+    """Wednesday 15:30 UTC: open in Paris (16:30) and New York (10:30), closed in Los
+    Angeles (07:30). A contact with numbers in two zones is offered on the one open; its
+    numbers or its time zone changed, the queue follows."""
+    tenant = await tenants.create()
+    clock.now = datetime(2026, 12, 2, 15, 30, tzinfo=UTC)
+    both = await contact_with(tenant, "+12135551234", "+33612345678")
+    sequence_id = await one_rep_sequence(tenant, [both], callingWindow=WINDOW)
+    body = await claimed(tenant, sequence_id)
+    assert (body["call"]["contactId"], body["phoneNumber"]["number"]) == (both, "+33612345678")
+    await end_call(tenant, body["call"]["id"], "CANCELLED")
+
+    async def offered() -> str | None:
+        response = await next_call(tenant, sequence_id)
+        if response.status_code == 204:
+            return None
+        assert response.status_code == 201, response.text
+        await end_call(tenant, response.json()["call"]["id"], "CANCELLED")
+        return response.json()["phoneNumber"]["number"]
+
+    async def patch(**fields: object) -> None:
+        response = await tenant.patch(f"/v1/contacts/{both}", json=fields)
+        assert response.status_code == 200, response.text
+
+    await patch(phoneNumbers=["+12135551234"])
+    assert await offered() is None
+    await patch(phoneNumbers=["+12135551234", "+12125551234"])
+    assert await offered() == "+12125551234"
+    await patch(phoneNumbers=["+12135551234"], timeZone="Europe/Paris")
+    assert await offered() == "+12135551234"
+    await patch(timeZone="Asia/Tokyo")  # 00:30 there
+    assert await offered() is None
+    await patch(timeZone=None)
+    assert await offered() is None
+    # 11:30 in Los Angeles, 20:30 in Paris, 04:30 in Tokyo.
+    clock.now = datetime(2026, 12, 2, 19, 30, tzinfo=UTC)
+    assert await offered() == "+12135551234"
+
+
 async def test_paris_windows_across_the_clock_changes(tenants, clock: Clock) -> None:
     tenant = await tenants.create()
     contacts = await tenant.contacts(2)  # French mobiles

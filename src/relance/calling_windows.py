@@ -11,7 +11,9 @@ has no zones, and is never callable while a window is set.
 
 Zones are stored with a number as a *zone key*: its zone names, sorted, joined by a space
 (``""`` for none). The queue filters numbers on the keys open now (``open_keys``), a small
-set computed here, instead of computing a local time per row.
+set computed here, instead of computing a local time per row. An enrolment carries its
+contact's *queue key* (``queue_key``) in the queue's index, so that the queue seeks the
+rows of each open key instead of walking past the closed ones.
 """
 
 import enum
@@ -192,6 +194,20 @@ def open_keys(window: CallingWindow, at: datetime) -> frozenset[str]:
 def _open_keys(window: CallingWindow, minute: datetime) -> frozenset[str]:
     open_zones = frozenset(z for z in _all_zone_names() if window.is_open_in(z, minute))
     return frozenset(k for k in all_keys() if set(zones_of_key(k)) <= open_zones)
+
+
+# The queue key of a contact whose numbers ring in different zone sets: the queue reads its
+# rows whatever the window, and checks each number.
+MIXED = "*"
+
+
+def queue_key(keys: Iterable[str]) -> str | None:
+    """The queue key of a contact whose numbers are stored with these zone keys: the key
+    they share, ``MIXED`` when they differ, None when it has no number."""
+    distinct = set(keys)
+    if not distinct:
+        return None
+    return distinct.pop() if len(distinct) == 1 else MIXED
 
 
 def key_is_open(window: CallingWindow | None, key: str | None, at: datetime) -> bool:

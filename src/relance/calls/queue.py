@@ -138,10 +138,7 @@ async def _retry_after(
         moments.append(soonest.recent_attempt + timedelta(minutes=policy.retry_after_minutes))
     if policy.window is not None:
         for key in await repository.zone_keys(
-            session,
-            sequence_id=sequence_id,
-            workspace_membership_id=rep,
-            max_attempts=policy.max_attempts,
+            session, sequence_id=sequence_id, workspace_membership_id=rep
         ):
             if not policy.window.is_open_everywhere(zones_of_key(key), now):
                 moments.append(policy.window.next_opening(zones_of_key(key), now))

@@ -1,9 +1,9 @@
 """Queries of the queue (``calls.queue``): the sequence with the rep's lock, the next
 callable contact, and when someone will be. Each is one statement whatever the sequence's
 size: the candidate is read along the queue's index (``ix_sequence_contacts_queue``), in
-its order, and its numbers are filtered by zone key against the small set of keys open
-now, computed in Python (``relance.calling_windows.open_keys``), never by local times
-per row."""
+its order within each queue key (``SequenceContact.zone_key``), and the keys and numbers
+are filtered against the small set of zone keys open now, computed in Python
+(``relance.calling_windows.open_keys``), never by local times per row."""
 
 import functools
 import uuid
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Row,
     Select,
@@ -19,12 +20,15 @@ from sqlalchemy import (
     bindparam,
     func,
     literal_column,
+    or_,
     select,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.calling_windows import MIXED
 from relance.contacts.do_not_call_repository import is_listed
-from relance.db.dialect import bound_values, dialect_name, in_values
+from relance.db.dialect import bound_values, dialect_name, in_few, in_values
 from relance.db.models import (
     QUEUE_ROWS,
     PhoneNumber,
@@ -82,35 +86,71 @@ def _callable_number(dialect: str, *, windowed: bool) -> Any:
     return select(PhoneNumber.id).where(*conditions).order_by(PhoneNumber.position).limit(1)
 
 
+# A rep's rows of the queue, the sequence and the rep bound at execution.
+_REP = (
+    SequenceContact.sequence_id == bindparam("sequence_id"),
+    SequenceContact.assigned_to_workspace_membership_id == bindparam("rep"),
+    QUEUE_ROWS,
+)
+
+
+def _present_keys() -> CTE:
+    """The distinct queue keys (``SequenceContact.zone_key``) of the rep's queue, then a
+    NULL: one seek of the queue's index per key, however many rows each has."""
+    key = SequenceContact.zone_key
+    first = select(key).where(*_REP, key.is_not(None)).order_by(key).limit(1)
+    present = select(first.scalar_subquery().label("zone_key")).cte("present", recursive=True)
+    following = select(key).where(*_REP, key > present.c.zone_key).order_by(key).limit(1)
+    return present.union_all(
+        select(following.scalar_subquery()).where(present.c.zone_key.is_not(None))
+    )
+
+
 @functools.cache
 def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool) -> Select:
     """``next_candidate``'s statement for one shape, built once: its values are bound at
-    each execution. It locks the row it returns (FOR NO KEY UPDATE on PostgreSQL), so that
-    a concurrent removal finishes first, or waits for the claim."""
-    number = _callable_number(dialect, windowed=windowed).correlate(SequenceContact)
+    each execution.
+
+    The queue's index is ordered by queue key after the rep, so the statement first lists
+    the keys of the rep's queue (``present``: one index seek per key, however many rows
+    each has), keeps those open now and ``MIXED`` (``windowed``) or all of them, takes the
+    first callable row of each (``heads``: an index seek each, in the queue's order), and
+    returns the first of those heads. The rows of a closed key are never read. It locks
+    the row it returns (FOR NO KEY UPDATE on PostgreSQL), so that a concurrent removal
+    finishes first, or waits for the claim."""
+    rep, key, present = _REP, SequenceContact.zone_key, _present_keys()
     now = bindparam("now", type_=UTCDateTime())
-    statement = select(
-        SequenceContact.id,
-        SequenceContact.contact_id,
-        number.scalar_subquery().label("phone_number_id"),
-    ).where(
-        SequenceContact.sequence_id == bindparam("sequence_id"),
-        SequenceContact.assigned_to_workspace_membership_id == bindparam("rep"),
-        QUEUE_ROWS,
+    head = select(SequenceContact.id).where(
+        *rep,
+        key == present.c.zone_key,
         is_active_at(now),
-        number.exists(),
+        _callable_number(dialect, windowed=windowed).correlate(SequenceContact).exists(),
         SequenceContact.call_under_way.is_(False),
     )
     if capped:
-        statement = statement.where(SequenceContact.attempts < bindparam("max_attempts"))
+        head = head.where(SequenceContact.attempts < bindparam("max_attempts"))
     if never_called:
-        statement = statement.where(SequenceContact.last_attempt_at.is_(None))
+        head = head.where(SequenceContact.last_attempt_at.is_(None))
     else:
-        statement = statement.where(
+        head = head.where(
             SequenceContact.last_attempt_at <= bindparam("retry_cutoff", type_=UTCDateTime())
         )
+    heads = select(head.order_by(*_QUEUE_ORDER).limit(1).scalar_subquery().label("id"))
+    if windowed:
+        heads = heads.where(
+            or_(in_values(dialect, present.c.zone_key, "open_keys"), present.c.zone_key == MIXED)
+        )
+    else:
+        heads = heads.where(present.c.zone_key.is_not(None))
+    number = _callable_number(dialect, windowed=windowed).correlate(SequenceContact)
     return (
-        statement.order_by(*_QUEUE_ORDER)
+        select(
+            SequenceContact.id,
+            SequenceContact.contact_id,
+            number.scalar_subquery().label("phone_number_id"),
+        )
+        .where(in_few(dialect, SequenceContact.id, heads.cte("heads").select()))
+        .order_by(*_QUEUE_ORDER)
         .limit(1)
         .with_for_update(of=SequenceContact, key_share=True)
     )
@@ -173,14 +213,6 @@ async def claimed(
     return row[0], row[1]
 
 
-def _rep_rows(sequence_id: uuid.UUID, workspace_membership_id: uuid.UUID) -> tuple:
-    return (
-        SequenceContact.sequence_id == sequence_id,
-        SequenceContact.assigned_to_workspace_membership_id == workspace_membership_id,
-        QUEUE_ROWS,
-    )
-
-
 async def soonest(
     session: AsyncSession,
     *,
@@ -193,25 +225,43 @@ async def soonest(
     """When the rep's contacts next change of their own, in one statement: the next end of
     a pause (``paused_until``), and the earliest last attempt still inside the retry delay
     (``recent_attempt``), among contacts with attempts left."""
-    rep = _rep_rows(sequence_id, workspace_membership_id)
-    capped = () if max_attempts is None else (SequenceContact.attempts < max_attempts,)
+    values = {
+        "sequence_id": sequence_id,
+        "rep": workspace_membership_id,
+        "now": now,
+        "retry_cutoff": now - timedelta(minutes=retry_after_minutes),
+        "max_attempts": max_attempts,
+    }
+    return (await session.execute(_soonest(capped=max_attempts is not None), values)).one()
+
+
+@functools.cache
+def _soonest(*, capped: bool) -> Select:
+    """``soonest``'s statement, built once. The pauses' end along their own index; the
+    recent attempts per queue key (``_present_keys``), each an index seek."""
+    now = bindparam("now", type_=UTCDateTime())
+    limited = (SequenceContact.attempts < bindparam("max_attempts"),) if capped else ()
     pauses = select(func.min(SequenceContact.paused_until)).where(
-        *rep, *capped, _PAUSED, SequenceContact.paused_until > now
+        *_REP, *limited, _PAUSED, SequenceContact.paused_until > now
     )
-    recent = select(func.min(SequenceContact.last_attempt_at)).where(
-        *rep,
-        *capped,
-        is_active_at(now),
-        SequenceContact.last_attempt_at > now - timedelta(minutes=retry_after_minutes),
-    )
-    return (
-        await session.execute(
-            select(
-                pauses.scalar_subquery().label("paused_until"),
-                recent.scalar_subquery().label("recent_attempt"),
-            )
+    present = _present_keys()
+    per_key = (
+        select(SequenceContact.last_attempt_at)
+        .where(
+            *_REP,
+            *limited,
+            SequenceContact.zone_key == present.c.zone_key,
+            is_active_at(now),
+            SequenceContact.last_attempt_at > bindparam("retry_cutoff", type_=UTCDateTime()),
         )
-    ).one()
+        .order_by(SequenceContact.last_attempt_at)
+        .limit(1)
+    )
+    recent = select(func.min(per_key.scalar_subquery())).select_from(present)
+    return select(
+        pauses.scalar_subquery().label("paused_until"),
+        recent.scalar_subquery().label("recent_attempt"),
+    )
 
 
 async def zone_keys(
@@ -219,27 +269,38 @@ async def zone_keys(
     *,
     sequence_id: uuid.UUID,
     workspace_membership_id: uuid.UUID,
-    max_attempts: int | None,
-    contacts: int = 200,
 ) -> list[str]:
-    """The distinct zone keys of the numbers (off the do-not-call list) of the rep's first
-    ``contacts`` contacts with attempts left, in the queue's order: whose next window
-    opening tells when to ask again. Bounded, so that a 204 costs what a 201 does; a
-    contact further down the queue may open sooner, and is found when the client asks."""
-    rep = _rep_rows(sequence_id, workspace_membership_id)
-    capped = () if max_attempts is None else (SequenceContact.attempts < max_attempts,)
-    first = (
-        select(SequenceContact.contact_id)
-        .where(*rep, *capped)
-        .order_by(*_QUEUE_ORDER)
-        .limit(contacts)
-        .subquery()
-    )
+    """The zone keys of the rep's queue, whose next window opening tells when to ask
+    again: each queue key but ``MIXED``, and the keys of the numbers (off the do-not-call
+    list) of its first ``MIXED_CONTACTS`` contacts of ``MIXED`` key, in the queue's order.
+    Bounded, so that a 204 costs what a 201 does: a mixed contact further down the queue
+    may open sooner, and is found when the client asks. A key may be one whose contacts
+    cannot be called for another reason (no attempt left, every number on the list): the
+    moment it gives is then early, and the client is told again when it asks."""
     rows = await session.scalars(
-        select(PhoneNumber.time_zones)
-        .where(
-            PhoneNumber.contact_id.in_(select(first.c.contact_id)), ~is_listed(PhoneNumber.number)
-        )
-        .distinct()
+        _ZONE_KEYS, {"sequence_id": sequence_id, "rep": workspace_membership_id}
     )
     return list(rows)
+
+
+MIXED_CONTACTS = 200
+
+
+def _zone_keys() -> Any:
+    present = _present_keys()
+    keys = select(present.c.zone_key).where(
+        present.c.zone_key.is_not(None), present.c.zone_key != MIXED
+    )
+    mixed = (
+        select(SequenceContact.contact_id)
+        .where(*_REP, SequenceContact.zone_key == MIXED)
+        .order_by(*_QUEUE_ORDER)
+        .limit(MIXED_CONTACTS)
+    )
+    numbers = select(PhoneNumber.time_zones).where(
+        PhoneNumber.contact_id.in_(mixed), ~is_listed(PhoneNumber.number)
+    )
+    return union(keys, numbers)
+
+
+_ZONE_KEYS = _zone_keys()

@@ -141,17 +141,20 @@ async def update(
         contact.time_zone = time_zone
     contact.updated_at = utcnow()
     current = (await repository.phone_numbers_of(session, [contact.id])).get(contact.id, [])
+    renumbered = phone_numbers is not UNSET and phone_numbers is not None
     if phone_numbers is not UNSET and phone_numbers is not None:
         wanted = _normalize_all(phone_numbers, default_region)
         current = await _replace_numbers(session, contact, current, wanted)
-        # Having a number or not moves the contact's status in every sequence (MISSING_NUMBER).
-        await statuses.refresh(
-            session,
-            enrolment_ids=await enrolments_repository.enrolments_of_contact(session, contact.id),
-        )
     if time_zone is not UNSET:
         await repository.set_number_zones(
             session, {n.id: time_zone or key_of_number(n.number) for n in current}
+        )
+    if renumbered or time_zone is not UNSET:
+        # Having a number or not moves the contact's status in every sequence
+        # (MISSING_NUMBER), and the numbers' zones its enrolments' queue key.
+        await statuses.refresh(
+            session,
+            enrolment_ids=await enrolments_repository.enrolments_of_contact(session, contact.id),
         )
     await session.flush()
     return ContactView(contact=contact, phone_numbers=current)

@@ -304,6 +304,15 @@ def in_values(dialect: str, column: Any, name: str) -> Any:
     return column.in_(select(each.table_valued("value").c.value))
 
 
+def in_few(dialect: str, column: Any, rows: Select) -> Any:
+    """``column IN (rows)`` for a subquery of a handful of rows whose count the planner
+    cannot estimate (a recursive CTE's). On PostgreSQL as ``= ANY(ARRAY(rows))``: an index
+    lookup per value, where an IN may be planned as a hash join over the whole table."""
+    if dialect == "postgresql":
+        return column == func.any(func.ARRAY(rows.scalar_subquery()))
+    return column.in_(rows)
+
+
 def bound_values(dialect: str, values: Sequence[str]) -> Any:
     """The parameter of an ``in_values`` condition."""
     return list(values) if dialect == "postgresql" else orjson.dumps(list(values)).decode()

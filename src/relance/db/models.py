@@ -25,12 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relance.db.base import (
-    NAMING_CONVENTION,
-    Base,
-    OrganizationOwned,
-    WorkspaceOwned,
-)
+from relance.db.base import NAMING_CONVENTION, Base, OrganizationOwned, WorkspaceOwned
 from relance.db.base import created_at_column as _created_at
 from relance.db.base import enum_column as _enum
 from relance.db.base import id_column as _id
@@ -253,6 +248,8 @@ class SequenceContact(Base, WorkspaceOwned):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Some call of it in the sequence is under way: the queue's claim (no subquery per row).
     call_under_way: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Its contact's queue key (relance.calling_windows.queue_key), derived with the status.
+    zone_key: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -277,11 +274,12 @@ QUEUE_ROWS = and_(
     ),
     func.coalesce(SequenceContact.status, _literal("")).op("<>")(_literal("MISSING_NUMBER")),
 )
-# Never called first, in enrolment order, then by last attempt.
+# Per queue key: never called first, in enrolment order, then by last attempt.
 Index(
     "ix_sequence_contacts_queue",
     SequenceContact.sequence_id,
     SequenceContact.assigned_to_workspace_membership_id,
+    SequenceContact.zone_key,
     SequenceContact.last_attempt_at,
     SequenceContact.created_at,
     SequenceContact.id,

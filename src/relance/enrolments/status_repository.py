@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection
 from collections.abc import Sequence as Rows
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -29,6 +29,16 @@ from relance.db.models import Call, PhoneNumber, Sequence, SequenceContact
 from relance.db.types import UTCDateTime
 
 
+class Derived(NamedTuple):
+    """The columns ``enrolments.statuses`` derives and stores on an enrolment."""
+
+    status: str | None
+    attempts: int
+    last_attempt_at: datetime | None
+    call_under_way: bool
+    zone_key: str | None
+
+
 async def status_facts(
     session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], under_way: Collection[str]
 ) -> Rows[Row[Any]]:
@@ -36,7 +46,8 @@ async def status_facts(
     statement, as rows of ``enrolment_id`` and the fields of ``StatusFacts``;
     ``under_way`` is the rule's set of statuses of a call still in progress; with each, the
     row's sequence, workspace, stored ``status`` and whether it is ``active``, read under
-    the row's lock (its count moves from that status)."""
+    the row's lock (its count moves from that status), and the lowest and the highest zone
+    key of its contact's numbers (``calling_windows.queue_key`` of the two)."""
     rows = await session.execute(
         _STATUS_FACTS, {"enrolment_ids": list(enrolment_ids), "under_way": list(under_way)}
     )
@@ -57,6 +68,15 @@ def _status_facts() -> Select:
         .scalar_subquery()
     )
     attempted = (same_pair, Call.status != CallStatus.NOT_INITIATED.value)
+
+    def zone_key(bound: Any) -> Any:
+        return (
+            select(bound(PhoneNumber.time_zones))
+            .where(PhoneNumber.contact_id == SequenceContact.contact_id)
+            .correlate(SequenceContact)
+            .scalar_subquery()
+        )
+
     return (
         select(
             SequenceContact.id.label("enrolment_id"),
@@ -79,6 +99,9 @@ def _status_facts() -> Select:
             SequenceContact.attempts.label("stored_attempts"),
             SequenceContact.last_attempt_at.label("stored_last_attempt_at"),
             SequenceContact.call_under_way.label("stored_under_way"),
+            zone_key(func.min).label("lowest_zone_key"),
+            zone_key(func.max).label("highest_zone_key"),
+            SequenceContact.zone_key.label("stored_zone_key"),
             exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
             exists()
             .where(PhoneNumber.contact_id == SequenceContact.contact_id)
@@ -100,7 +123,7 @@ def _status_facts() -> Select:
 
 _STATUS_FACTS = _status_facts()
 _STORED = [
-    *("status", "attempts", "last_attempt_at", "call_under_way"),
+    *("status", "attempts", "last_attempt_at", "call_under_way", "zone_key"),
     *("state", "exit_reason", "finished_at"),
 ]
 # The ORM cannot bring the values bound at execution to the objects it holds: it is told
@@ -114,6 +137,7 @@ _STORE_ONE = (
         attempts=bindparam("b_attempts"),
         last_attempt_at=bindparam("b_last_attempt_at"),
         call_under_way=bindparam("b_call_under_way"),
+        zone_key=bindparam("b_zone_key"),
     )
 )
 _STORE_ONE_FINISHED = _STORE_ONE.values(
@@ -126,11 +150,11 @@ _STORE_ONE_FINISHED = _STORE_ONE.values(
 async def store_statuses(
     session: AsyncSession,
     *,
-    statuses: dict[uuid.UUID, tuple[str | None, int, datetime | None, bool]],
+    statuses: dict[uuid.UUID, Derived],
     finished: dict[uuid.UUID, str],
     now: datetime,
 ) -> None:
-    """Write several enrolments' (status, attempts, last attempt, call under way), and
+    """Write several enrolments' derived columns (``Derived``), and
     finish those in ``finished`` with their exit reason, in one statement.
 
     One enrolment (a call placed or moved) takes a statement built once; several, one
@@ -138,13 +162,14 @@ async def store_statuses(
     if not statuses and not finished:
         return
     if len(statuses) == 1 and set(finished) <= set(statuses):
-        [(enrolment_id, (status, attempts, last_attempt_at, under_way))] = statuses.items()
+        [(enrolment_id, derived)] = statuses.items()
         bound = {
             "b_id": enrolment_id,
-            "b_status": status,
-            "b_attempts": attempts,
-            "b_last_attempt_at": last_attempt_at,
-            "b_call_under_way": under_way,
+            "b_status": derived.status,
+            "b_attempts": derived.attempts,
+            "b_last_attempt_at": derived.last_attempt_at,
+            "b_call_under_way": derived.call_under_way,
+            "b_zone_key": derived.zone_key,
         }
         if finished:
             bound |= {"b_exit_reason": finished[enrolment_id], "b_finished_at": now}
@@ -157,15 +182,17 @@ async def store_statuses(
         return
     ids = SequenceContact.id
 
-    def column(index: int, type_: Any, else_: Any) -> Any:
-        values = {key: literal(value[index], type_) for key, value in statuses.items()}
+    def column(name: str, type_: Any) -> Any:
+        values = {key: literal(getattr(value, name), type_) for key, value in statuses.items()}
+        else_ = getattr(SequenceContact, name)
         return case(values, value=ids, else_=else_) if values else else_
 
     values: dict[str, object] = {
-        "status": column(0, String, SequenceContact.status),
-        "attempts": column(1, Integer, SequenceContact.attempts),
-        "last_attempt_at": column(2, UTCDateTime(), SequenceContact.last_attempt_at),
-        "call_under_way": column(3, Boolean, SequenceContact.call_under_way),
+        "status": column("status", String),
+        "attempts": column("attempts", Integer),
+        "last_attempt_at": column("last_attempt_at", UTCDateTime()),
+        "call_under_way": column("call_under_way", Boolean),
+        "zone_key": column("zone_key", String),
     }
     if finished:
         reasons = {key: literal(reason, String) for key, reason in finished.items()}

@@ -20,13 +20,14 @@ number of contacts): "reached a person, ever" is a call's ``connected_at`` stamp
 first time it enters CONNECTED or COMPLETED (``calls.service``), so it survives the call
 moving on. The result is stored on the sequence-contact row (indexed for ``?status=``)
 and refreshed in the transaction of every change that can move it: a call created or
-moved, a contact's numbers changed, a contact enrolled or resurrected.
+moved, a contact's numbers or its time zone changed, a contact enrolled or resurrected.
 
 With the status, ``refresh`` keeps the enrolment's ``attempts`` (its calls that left
-NOT_INITIATED), ``last_attempt_at`` (the latest of their start times) and
-``call_under_way`` (what the queue's claim reads), and finishes it,
-in the same transaction, when its status becomes CONNECTED (exit reason ``connected``) or
-when it has used the sequence's ``maxAttempts`` with no call under way and no one reached
+NOT_INITIATED), ``last_attempt_at`` (the latest of their start times),
+``call_under_way`` (what the queue's claim reads) and ``zone_key`` (the queue key of its
+contact's numbers, ``calling_windows.queue_key``), and finishes it, in the same
+transaction, when its status becomes CONNECTED (exit reason ``connected``) or when it has
+used the sequence's ``maxAttempts`` with no call under way and no one reached
 (``max_attempts``). A row just made active again is not finished by what it already was:
 it is finished by the next change that applies.
 """
@@ -36,12 +37,12 @@ import uuid
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
+from relance.calling_windows import queue_key
 from relance.db.types import utcnow
 from relance.enrolments import counts, events
 from relance.enrolments import status_repository as repository
@@ -116,7 +117,7 @@ async def refresh(
     rows = await repository.status_facts(
         session, enrolment_ids=enrolment_ids, under_way=[s.value for s in UNDER_WAY]
     )
-    changed: dict[uuid.UUID, tuple[str | None, int, datetime | None, bool]] = {}
+    changed: dict[uuid.UUID, repository.Derived] = {}
     finished: dict[uuid.UUID, str] = {}
     current: dict[uuid.UUID, str | None] = {}
     moved: list[outbox.NewEvent] = list(events_before)
@@ -133,12 +134,19 @@ async def refresh(
         new = None if status is None else status.value
         current[row.enrolment_id] = new
         attempts = int(row.attempts or 0)
-        derived = (new, attempts, row.last_attempt_at, bool(row.under_way))
+        derived = repository.Derived(
+            new,
+            attempts,
+            row.last_attempt_at,
+            bool(row.under_way),
+            queue_key(k for k in (row.lowest_zone_key, row.highest_zone_key) if k is not None),
+        )
         if derived != (
             row.status,
             row.stored_attempts,
             row.stored_last_attempt_at,
             row.stored_under_way,
+            row.stored_zone_key,
         ):
             changed[row.enrolment_id] = derived
         if new != row.status and row.active and row.enrolment_id not in newly_active:
