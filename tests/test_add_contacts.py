@@ -193,3 +193,21 @@ async def test_concurrent_adds_of_the_same_contacts_create_one_row_each(tenants)
     assert sequence["contactCount"] == 30
     # Loads stay exact: each rep's maintained count equals their rows.
     assert sorted(Counter(assigned.values()).values()) == [10, 10, 10]
+
+
+async def test_an_add_writes_each_enrolment_once_with_its_queue_key(tenants, database) -> None:  # noqa: ANN001
+    """The insert carries each contact's queue key (``calling_windows.queue_key``): the
+    status refresh that follows finds nothing to write for contacts with no call yet."""
+    from relance.db.engine import count_statements
+    from tests.recount import drift
+
+    tenant = await tenants.create()
+    paris = await tenant.contacts(2)
+    both = await tenant.post("/v1/contacts", json={"phoneNumbers": ["+33612345678", "+12135551234"]})
+    assert both.status_code == 201, both.text
+    sequence_id = await tenant.sequence()
+    with count_statements(database.engine) as counter:
+        response = await add(tenant, sequence_id, [{"contactId": c} for c in [*paris, both.json()["id"]]])
+        assert response.status_code == 201, response.text
+    assert [s for s in counter.statements if s.startswith("UPDATE sequence_contacts")] == []
+    assert await drift(database, [sequence_id]) == {}

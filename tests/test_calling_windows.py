@@ -8,12 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relance.calling_windows import (
+    MIXED,
     CallingWindow,
     Day,
     all_keys,
     key_is_open,
     key_of_number,
     open_keys,
+    queue_key,
+    queue_key_between,
     zone_key,
     zones_of_key,
     zones_of_number,
@@ -191,3 +194,22 @@ def test_the_next_opening_is_open_and_nothing_before_it_is(
     before = opening - timedelta(minutes=1)
     if before > at:
         assert not window.is_open_everywhere(zones, before)
+
+
+@pytest.mark.parametrize(("keys", "expected"), [
+    ([], None),
+    (["Europe/Paris"], "Europe/Paris"),
+    (["Europe/Paris", "Europe/Paris"], "Europe/Paris"),
+    (["Europe/Paris", "America/Los_Angeles"], MIXED),
+    ([""], ""),  # a number of no known country: a key of its own, never open
+    (["", "Europe/Paris"], MIXED),
+])
+def test_a_contact_s_queue_key(keys: list[str], expected: str | None) -> None:
+    assert queue_key(keys) == expected
+
+
+@given(st.lists(st.sampled_from(["", "Europe/Paris", "America/Denver America/North_Dakota/Center", "Asia/Tokyo"])))
+def test_the_queue_key_of_the_lowest_and_highest_key_is_that_of_all(keys: list[str]) -> None:
+    """What statements read (two aggregates) gives what the rule gives on every key."""
+    lowest, highest = (min(keys), max(keys)) if keys else (None, None)
+    assert queue_key_between(lowest, highest) == queue_key(keys)

@@ -7,6 +7,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from relance.db.engine import count_statements
 from tests.factory import Tenant
@@ -297,6 +300,40 @@ async def test_next_costs_the_same_statements_whatever_the_sequence_size(tenants
     with count_statements(database.engine) as named:
         await claimed(tenant, sequence_id, tenant.wm(0))
     assert len(named.statements) == counts[1] - 2, [s[:60] for s in named.statements]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_contact_removed_while_next_waits_for_it_is_not_claimed(tenants, clock: Clock, database) -> None:
+    """``next`` picks the first contact, then waits for its row, which a removal holds;
+    the removal commits, and the removed contact is not claimed. That ``next`` answers
+    204 (it picked one head per zone, and the zone's one was removed); the next one finds
+    the second contact. SQLite has one writer: the two cannot interleave there."""
+    tenant = await tenants.create()
+    first, second = await tenant.contacts(2)
+    sequence_id = await one_rep_sequence(tenant, [first])
+    added = await tenant.post(f"/v1/sequences/{sequence_id}/contacts", json={"contacts": [{"contactId": second}]})
+    assert added.status_code == 201, added.text  # enrolled after the first: behind it in the queue
+    engine = create_async_engine(database.url)
+    try:
+        async with engine.connect() as removal:
+            await removal.execute(
+                text("UPDATE sequence_contacts SET deleted_at = now() WHERE contact_id = :c"), {"c": first})
+            claim = asyncio.create_task(next_call(tenant, sequence_id))
+            for _ in range(200):
+                async with engine.connect() as watcher:
+                    waiting = await watcher.scalar(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE 'WITH RECURSIVE present%'"))
+                if waiting or claim.done():
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting, "next never waited for the row"
+            await removal.commit()
+        response = await asyncio.wait_for(claim, 30)
+    finally:
+        await engine.dispose()
+    assert response.status_code == 204, response.text
+    assert (await claimed(tenant, sequence_id))["call"]["contactId"] == second
 
 
 async def test_32_concurrent_nexts_by_4_reps_hand_out_each_contact_once(tenants, clock: Clock) -> None:

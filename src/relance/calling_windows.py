@@ -210,6 +210,12 @@ def queue_key(keys: Iterable[str]) -> str | None:
     return distinct.pop() if len(distinct) == 1 else MIXED
 
 
+def queue_key_between(lowest: str | None, highest: str | None) -> str | None:
+    """``queue_key`` of numbers whose lowest and highest zone keys are these (both None
+    without a number): what a statement reads in one row, as two aggregates."""
+    return queue_key(key for key in (lowest, highest) if key is not None)
+
+
 def key_is_open(window: CallingWindow | None, key: str | None, at: datetime) -> bool:
     """A number stored with zone key ``key`` may be called at ``at`` under ``window``."""
     if window is None:

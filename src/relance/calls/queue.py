@@ -12,8 +12,10 @@ Claims are taken under the rep's assignee row, locked until commit, so that one 
 concurrent requests take turns and each sees the calls the ones before created; reps'
 contacts are disjoint, so reps never wait for each other (SQLite serializes writers).
 The candidate's own row is read locked too, so that a concurrent removal of it finishes
-first, or waits for the claim; the queue's query has checked all that ``POST /v1/calls``
-checks, and ``calls.claim`` does not check it again.
+first, or waits for the claim; a ``next`` that waited for a row the removal then took
+away answers 204 (it picked one contact per zone), and the next request finds the
+following one. The queue's query has checked all that ``POST /v1/calls`` checks, and
+``calls.claim`` does not check it again.
 """
 
 import math

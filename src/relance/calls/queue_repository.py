@@ -118,23 +118,24 @@ def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool
     returns the first of those heads. The rows of a closed key are never read. It locks
     the row it returns (FOR NO KEY UPDATE on PostgreSQL), so that a concurrent removal
     finishes first, or waits for the claim."""
-    rep, key, present = _REP, SequenceContact.zone_key, _present_keys()
     now = bindparam("now", type_=UTCDateTime())
-    head = select(SequenceContact.id).where(
-        *rep,
-        key == present.c.zone_key,
+    callable_now = [
+        QUEUE_ROWS,
         is_active_at(now),
         _callable_number(dialect, windowed=windowed).correlate(SequenceContact).exists(),
         SequenceContact.call_under_way.is_(False),
-    )
+    ]
     if capped:
-        head = head.where(SequenceContact.attempts < bindparam("max_attempts"))
+        callable_now.append(SequenceContact.attempts < bindparam("max_attempts"))
     if never_called:
-        head = head.where(SequenceContact.last_attempt_at.is_(None))
+        callable_now.append(SequenceContact.last_attempt_at.is_(None))
     else:
-        head = head.where(
-            SequenceContact.last_attempt_at <= bindparam("retry_cutoff", type_=UTCDateTime())
-        )
+        cutoff = bindparam("retry_cutoff", type_=UTCDateTime())
+        callable_now.append(SequenceContact.last_attempt_at <= cutoff)
+    present = _present_keys()
+    head = select(SequenceContact.id).where(
+        *_REP, *callable_now, SequenceContact.zone_key == present.c.zone_key
+    )
     heads = select(head.order_by(*_QUEUE_ORDER).limit(1).scalar_subquery().label("id"))
     if windowed:
         heads = heads.where(
@@ -143,13 +144,17 @@ def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool
     else:
         heads = heads.where(present.c.zone_key.is_not(None))
     number = _callable_number(dialect, windowed=windowed).correlate(SequenceContact)
+    # The head's conditions again, but the sequence and the rep, which no change moves:
+    # PostgreSQL checks them on the row's newest version when it had to wait for the
+    # row's lock (a removal, say), and skips it if they fail. Without the sequence and the
+    # rep, no index but the primary key serves them, and the heads are read by id.
     return (
         select(
             SequenceContact.id,
             SequenceContact.contact_id,
             number.scalar_subquery().label("phone_number_id"),
         )
-        .where(in_few(dialect, SequenceContact.id, heads.cte("heads").select()))
+        .where(in_few(dialect, SequenceContact.id, heads.cte("heads").select()), *callable_now)
         .order_by(*_QUEUE_ORDER)
         .limit(1)
         .with_for_update(of=SequenceContact, key_share=True)

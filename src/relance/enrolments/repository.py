@@ -12,15 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    bindparam,
-    case,
-    select,
-    tuple_,
-    update,
-)
+from sqlalchemy import ColumnElement, Select, bindparam, case, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.db.dialect import insert_ignoring_conflicts
@@ -33,6 +25,7 @@ from relance.db.models import (
     WorkspaceMembership,
 )
 from relance.enrolments.state_repository import reset_values
+from relance.enrolments.status_repository import zone_key_bounds
 from relance.tenancy.scope import scoped
 
 T = TypeVar("T")
@@ -242,12 +235,15 @@ class Candidate:
     enrolment_id: uuid.UUID | None
     deleted_at: datetime | None
     assignee_id: uuid.UUID | None
+    lowest_zone_key: str | None  # of its numbers (``zone_key_bounds``)
+    highest_zone_key: str | None
 
 
 async def candidates(
     session: AsyncSession, *, sequence: Sequence, contact_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, Candidate]:
-    """Contacts of the sequence's workspace among ``contact_ids``, with their row if any."""
+    """Contacts of the sequence's workspace among ``contact_ids``, with their row if any
+    and the bounds of their numbers' zone keys."""
     rows = await session.execute(
         _CANDIDATES,
         {
@@ -265,6 +261,7 @@ _CANDIDATES = (
         SequenceContact.id,
         SequenceContact.deleted_at,
         SequenceContact.assigned_to_workspace_membership_id,
+        *zone_key_bounds(Contact.id),
     )
     .outerjoin(
         SequenceContact,

@@ -28,6 +28,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relance.calling_windows import queue_key_between
 from relance.db.models import Sequence, SequenceContact
 from relance.db.types import new_id, utcnow
 from relance.enrolments import counts, events, repository, statuses
@@ -140,6 +141,10 @@ async def enrol(
                     "workspace_id": sequence.workspace_id,
                     "assigned_to_workspace_membership_id": assignee,
                     "created_at": now,
+                    # As statuses.refresh derives it, which then has nothing to write.
+                    "zone_key": queue_key_between(
+                        candidate.lowest_zone_key, candidate.highest_zone_key
+                    ),
                 }
             )
         elif candidate.deleted_at is not None:

@@ -39,6 +39,20 @@ class Derived(NamedTuple):
     zone_key: str | None
 
 
+def zone_key_bounds(contact_id: Any) -> tuple[Any, Any]:
+    """``lowest_zone_key`` and ``highest_zone_key`` of the numbers of the contact
+    ``contact_id`` names (None without a number): ``calling_windows.queue_key`` of the two
+    is its queue key, for a statement that reads the contact."""
+    return tuple(  # type: ignore[return-value]
+        select(bound(PhoneNumber.time_zones))
+        .where(PhoneNumber.contact_id == contact_id)
+        .correlate_except(PhoneNumber)
+        .scalar_subquery()
+        .label(f"{name}_zone_key")
+        for name, bound in (("lowest", func.min), ("highest", func.max))
+    )
+
+
 async def status_facts(
     session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], under_way: Collection[str]
 ) -> Rows[Row[Any]]:
@@ -69,14 +83,6 @@ def _status_facts() -> Select:
     )
     attempted = (same_pair, Call.status != CallStatus.NOT_INITIATED.value)
 
-    def zone_key(bound: Any) -> Any:
-        return (
-            select(bound(PhoneNumber.time_zones))
-            .where(PhoneNumber.contact_id == SequenceContact.contact_id)
-            .correlate(SequenceContact)
-            .scalar_subquery()
-        )
-
     return (
         select(
             SequenceContact.id.label("enrolment_id"),
@@ -99,8 +105,7 @@ def _status_facts() -> Select:
             SequenceContact.attempts.label("stored_attempts"),
             SequenceContact.last_attempt_at.label("stored_last_attempt_at"),
             SequenceContact.call_under_way.label("stored_under_way"),
-            zone_key(func.min).label("lowest_zone_key"),
-            zone_key(func.max).label("highest_zone_key"),
+            *zone_key_bounds(SequenceContact.contact_id),
             SequenceContact.zone_key.label("stored_zone_key"),
             exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
             exists()

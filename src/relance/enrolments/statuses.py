@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relance.call_lifecycle import CallStatus
-from relance.calling_windows import queue_key
+from relance.calling_windows import queue_key_between
 from relance.db.types import utcnow
 from relance.enrolments import counts, events
 from relance.enrolments import status_repository as repository
@@ -139,7 +139,7 @@ async def refresh(
             attempts,
             row.last_attempt_at,
             bool(row.under_way),
-            queue_key(k for k in (row.lowest_zone_key, row.highest_zone_key) if k is not None),
+            queue_key_between(row.lowest_zone_key, row.highest_zone_key),
         )
         if derived != (
             row.status,
