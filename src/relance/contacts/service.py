@@ -141,10 +141,11 @@ async def update(
         contact.time_zone = time_zone
     contact.updated_at = utcnow()
     current = (await repository.phone_numbers_of(session, [contact.id])).get(contact.id, [])
-    renumbered = phone_numbers is not UNSET and phone_numbers is not None
+    renumbered = False
     if phone_numbers is not UNSET and phone_numbers is not None:
         wanted = _normalize_all(phone_numbers, default_region)
         current = await _replace_numbers(session, contact, current, wanted)
+        renumbered = True
     if time_zone is not UNSET:
         await repository.set_number_zones(
             session, {n.id: time_zone or key_of_number(n.number) for n in current}

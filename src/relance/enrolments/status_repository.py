@@ -43,14 +43,16 @@ def zone_key_bounds(contact_id: Any) -> tuple[Any, Any]:
     """``lowest_zone_key`` and ``highest_zone_key`` of the numbers of the contact
     ``contact_id`` names (None without a number): ``calling_windows.queue_key`` of the two
     is its queue key, for a statement that reads the contact."""
-    return tuple(  # type: ignore[return-value]
-        select(bound(PhoneNumber.time_zones))
-        .where(PhoneNumber.contact_id == contact_id)
-        .correlate_except(PhoneNumber)
-        .scalar_subquery()
-        .label(f"{name}_zone_key")
-        for name, bound in (("lowest", func.min), ("highest", func.max))
-    )
+
+    def bound(aggregate: Any) -> Any:
+        return (
+            select(aggregate(PhoneNumber.time_zones))
+            .where(PhoneNumber.contact_id == contact_id)
+            .correlate_except(PhoneNumber)
+            .scalar_subquery()
+        )
+
+    return bound(func.min).label("lowest_zone_key"), bound(func.max).label("highest_zone_key")
 
 
 async def status_facts(
@@ -82,7 +84,6 @@ def _status_facts() -> Select:
         .scalar_subquery()
     )
     attempted = (same_pair, Call.status != CallStatus.NOT_INITIATED.value)
-
     return (
         select(
             SequenceContact.id.label("enrolment_id"),
