@@ -119,10 +119,11 @@ def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool
     the row it returns (FOR NO KEY UPDATE on PostgreSQL), so that a concurrent removal
     finishes first, or waits for the claim."""
     now = bindparam("now", type_=UTCDateTime())
+    number = _callable_number(dialect, windowed=windowed).correlate(SequenceContact)
     callable_now = [
         QUEUE_ROWS,
         is_active_at(now),
-        _callable_number(dialect, windowed=windowed).correlate(SequenceContact).exists(),
+        number.exists(),
         SequenceContact.call_under_way.is_(False),
     ]
     if capped:
@@ -143,7 +144,6 @@ def _candidate(dialect: str, *, never_called: bool, windowed: bool, capped: bool
         )
     else:
         heads = heads.where(present.c.zone_key.is_not(None))
-    number = _callable_number(dialect, windowed=windowed).correlate(SequenceContact)
     # The head's conditions again, but the sequence and the rep, which no change moves:
     # PostgreSQL checks them on the row's newest version when it had to wait for the
     # row's lock (a removal, say), and skips it if they fail. Without the sequence and the

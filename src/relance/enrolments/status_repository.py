@@ -59,7 +59,8 @@ async def status_facts(
     session: AsyncSession, *, enrolment_ids: Collection[uuid.UUID], under_way: Collection[str]
 ) -> Rows[Row[Any]]:
     """The facts ``enrolments.statuses`` derives each enrolment's status from, in one
-    statement, as rows of ``enrolment_id`` and the fields of ``StatusFacts``;
+    statement, as rows of ``enrolment_id`` and the fields of ``StatusFacts`` (but
+    ``has_number``: a contact has one when its lowest zone key is not None);
     ``under_way`` is the rule's set of statuses of a call still in progress; with each, the
     row's sequence, workspace, stored ``status`` and whether it is ``active``, read under
     the row's lock (its count moves from that status), and the lowest and the highest zone
@@ -109,9 +110,6 @@ def _status_facts() -> Select:
             *zone_key_bounds(SequenceContact.contact_id),
             SequenceContact.zone_key.label("stored_zone_key"),
             exists().where(same_pair, Call.connected_at.is_not(None)).label("reached_a_person"),
-            exists()
-            .where(PhoneNumber.contact_id == SequenceContact.contact_id)
-            .label("has_number"),
             exists()
             .where(same_pair, Call.status.in_(bindparam("under_way", expanding=True)))
             .label("under_way"),

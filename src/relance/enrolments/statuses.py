@@ -126,7 +126,7 @@ async def refresh(
         status = derive(
             StatusFacts(
                 reached_a_person=bool(row.reached_a_person),
-                has_number=bool(row.has_number),
+                has_number=row.lowest_zone_key is not None,  # every number has a key
                 under_way=bool(row.under_way),
                 last_call=None if row.last_call is None else CallStatus(row.last_call),
             )
